@@ -1,0 +1,36 @@
+"""The ``carid`` command: one root typer app that mounts each package's app."""
+
+from __future__ import annotations
+
+import typer
+
+from carid import __version__
+from carid.log import setup_logging
+from marketplace.cli import app as marketplace_app
+
+app = typer.Typer(
+    name="carid",
+    help="Scrape used-car listings, curate the photos, split them and train a Swift-vs-WagonR classifier.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(marketplace_app, name="marketplace")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"carid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """carid: from a used-car marketplace to a trained car-model classifier."""
+    setup_logging(verbose)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,80 @@
+"""Typed loading of ``params.yaml``.
+
+One pydantic model per stage section. Unknown keys, missing keys and wrong
+types stop the command with one line that names the file and the dotted key,
+so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FaultName = Literal[
+    "ratelimit", "error5xx", "slow", "truncate", "content-type", "robots-partial", "robots-all",
+    "oversize", "bomb", "endless", "redirect-offsite", "bad-filename",
+]
+
+
+class ParamsError(Exception):
+    """A params file that cannot be used; the message is one line naming file and key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MarketplaceParams(_Section):
+    """The embedded demo marketplace (``carid marketplace serve``)."""
+
+    seed: int
+    difficulty: float = Field(ge=0.0, le=1.0)
+    listings_per_region: int = Field(ge=1)
+    hyderabad_listings: int = Field(ge=1)
+    page_size: int = Field(ge=1)
+    faults: list[FaultName]
+    fault_rate: float = Field(ge=0.0, le=1.0)
+
+
+#: What ``carid marketplace serve`` uses outside a project (no params.yaml).
+DEFAULT_MARKETPLACE = MarketplaceParams(
+    seed=7, difficulty=0.5, listings_per_region=500, hyderabad_listings=280, page_size=24,
+    faults=[], fault_rate=0.1,
+)
+
+
+class Params(_Section):
+    marketplace: MarketplaceParams
+
+
+def _format_error(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "<top level>"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key '{key}'"
+    if kind == "missing":
+        return f"{path}: missing key '{key}'"
+    return f"{path}: key '{key}': {first['msg']} (got {first.get('input')!r})"
+
+
+def load_params(path: Path | str = "params.yaml") -> Params:
+    """Read and validate a params file; raises :class:`ParamsError` with a one-line message."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: no such params file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ParamsError(f"{path}:{where} is not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ParamsError(_format_error(path, exc)) from None

@@ -1,0 +1,3 @@
+from marketplace.cli import app
+
+app(prog_name="python -m marketplace")

@@ -1,0 +1,62 @@
+"""The answer key: the truth about every photo, for tests and evaluation reports only.
+
+No pipeline stage reads this; it scores the scraper's labels and curation.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from tqdm import tqdm
+
+from marketplace.inventory import Inventory, photo_token
+from marketplace.store import PhotoStore
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    image_token: str  # the photo's file name stem in its URL
+    sha256: str
+    site: str
+    region: str
+    listing_id: str
+    title: str
+    listing_model: str  # what the listing is for
+    true_model: str  # the car the photo shows ("" for junk)
+    junk_kind: str  # "" | interior | wheel | lamp | document | scenery | other-model
+    dup_group: str
+    variant: str
+
+
+def answer_rows(inventory: Inventory, store: PhotoStore, progress: bool = False) -> Iterator[KeyRow]:
+    photos = [(lst, p) for lst in inventory.listings for p in lst.photos]
+    for lst, spec in tqdm(photos, desc="answer key", unit="photo", disable=not progress):
+        junk = spec.junk or ("other-model" if spec.model != lst.model else "")
+        yield KeyRow(
+            image_token=photo_token(inventory.params.seed, spec.photo_id),
+            sha256=hashlib.sha256(store.get(spec)).hexdigest(),
+            site=lst.site, region=lst.region, listing_id=lst.listing_id, title=lst.title,
+            listing_model=lst.model, true_model="" if spec.junk else spec.model, junk_kind=junk,
+            dup_group=spec.dup_group, variant=spec.variant,
+        )
+
+
+def write_answer_key(path: Path, rows: Iterator[KeyRow]) -> int:
+    """Write the CSV atomically; returns the number of rows."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(KeyRow)], lineterminator="\n")
+    writer.writeheader()
+    n = 0
+    for row in rows:
+        writer.writerow(asdict(row))
+        n += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+    return n

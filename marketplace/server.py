@@ -1,0 +1,93 @@
+"""Run both demo sites on 127.0.0.1 (separate origins), in background threads."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from carid.params import MarketplaceParams
+from marketplace.app import Site, hyderabad_app, main_app
+from marketplace.inventory import Inventory
+from marketplace.store import PhotoStore
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class SiteURLs:
+    main: str
+    hyderabad: str
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from None
+    sock.listen(256)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the caller owns signals
+        pass
+
+
+@contextmanager
+def running_marketplace(
+    params: MarketplaceParams, main_port: int = 0, hyderabad_port: int = 0, store: PhotoStore | None = None,
+) -> Iterator[SiteURLs]:
+    """Serve both sites until the block exits; port 0 picks a free port."""
+    inventory = Inventory(params)
+    store = store or PhotoStore()
+    socks = [_bind(main_port), _bind(hyderabad_port)]
+    urls = SiteURLs(*(f"http://{HOST}:{s.getsockname()[1]}" for s in socks))
+    main_site, hyd_site = Site(params, store, inventory), Site(params, store, inventory)
+    # Off-site redirects point at another loopback host name, i.e. another origin.
+    main_site.offsite_base = urls.main.replace(HOST, "127.0.0.2")
+    servers: list[_Server] = []
+    threads: list[threading.Thread] = []
+    for app, sock in ((main_app(main_site), socks[0]), (hyderabad_app(hyd_site), socks[1])):
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=2)
+        server = _Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        servers.append(server)
+        threads.append(thread)
+    try:
+        deadline = time.monotonic() + 15
+        while not all(s.started for s in servers):
+            if time.monotonic() > deadline or not all(t.is_alive() for t in threads):
+                raise RuntimeError("the demo marketplace did not start")
+            time.sleep(0.02)
+        log.info("demo marketplace up: main %s, hyderabad %s", urls.main, urls.hyderabad)
+        yield urls
+    finally:
+        for server in servers:
+            server.should_exit = True
+        for thread in threads:
+            thread.join(timeout=10)
+        for sock in socks:
+            sock.close()
+
+
+def write_url_file(path: Path, urls: SiteURLs) -> None:
+    """Tell another process where the sites are (written atomically, as JSON)."""
+    import json
+
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(json.dumps({"main": urls.main, "hyderabad": urls.hyderabad}), encoding="utf-8")
+    tmp.replace(path)
