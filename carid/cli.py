@@ -7,6 +7,7 @@ import typer
 from carid import __version__
 from carid.log import setup_logging
 from marketplace.cli import app as marketplace_app
+from scraper.cli import app as scrape_app
 
 app = typer.Typer(
     name="carid",
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(marketplace_app, name="marketplace")
+app.add_typer(scrape_app, name="scrape")
 
 
 def _version(value: bool) -> None:

@@ -46,8 +46,22 @@ DEFAULT_MARKETPLACE = MarketplaceParams(
 )
 
 
+class ShardParams(_Section):
+    profile: str  # a shipped profile name (scraper/profiles/<name>.yaml) or a YAML path
+    region: str  # a region key of that profile
+
+
+class ScrapeParams(_Section):
+    """``scrape@<shard>``: which shards exist and when a shard may stop."""
+
+    target_per_class: int = Field(ge=0)  # stop once this many swift and wagonr photos are kept; 0: all
+    delay_s: float = Field(ge=0.0)  # pause before each request (politeness); 0 for the local demo
+    shards: dict[str, ShardParams]
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
+    scrape: ScrapeParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -9,21 +9,27 @@ rendered with numbered pagination and other class names and URLs.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import re
 import struct
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Route
-from starlette.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from carid.params import MarketplaceParams
 from marketplace.faults import FaultInjector, _share
@@ -184,12 +190,10 @@ def main_app(site: Site) -> Starlette:
         return await site.photo_response(request, request.path_params["token"])
 
     async def big(request: Request) -> Response:
-        async def chunks():  # type: ignore[no-untyped-def]
+        async def chunks() -> AsyncIterator[bytes]:
             block = b"\xff" * 65536
             for _ in range(OVERSIZE_BYTES // len(block)):
                 yield block
-
-        from starlette.responses import StreamingResponse
 
         return StreamingResponse(chunks(), media_type="image/jpeg")
 
@@ -218,7 +222,8 @@ def main_app(site: Site) -> Starlette:
         Route("/media/go/{token:str}.jpg", go),
         Route("/robots.txt", robots),
         Route("/admin/{rest:path}", admin),
-    ] + [_static()])
+        _static(),
+    ])
 
 
 def hyderabad_app(site: Site) -> Starlette:
@@ -271,11 +276,6 @@ def hyderabad_app(site: Site) -> Starlette:
     ])
 
 
-def _static():  # type: ignore[no-untyped-def]
-    from starlette.routing import Mount
-
+def _static() -> Mount:
     return Mount("/static", app=StaticFiles(directory=_HERE / "static"), name="static")
 
-
-def answer_key_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -13,7 +13,7 @@ os.environ.setdefault("ITERATIVE_DO_NOT_TRACK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SE_OFFLINE", "true")
 
-from carid.params import MarketplaceParams  # noqa: E402
+from carid.params import MarketplaceParams
 
 #: A small marketplace: fast to render, still two sites with every page kind.
 SMALL = MarketplaceParams(seed=11, difficulty=0.5, listings_per_region=30, hyderabad_listings=30,

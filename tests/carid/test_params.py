@@ -33,7 +33,7 @@ GOOD = (ROOT / "params.yaml").read_text(encoding="utf-8")
         (lambda s: s + "\nbogus_stage: {}\n", "unknown key 'bogus_stage'"),
     ],
 )
-def test_bad_params_name_file_and_key(tmp_path: Path, edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_params_name_file_and_key(tmp_path: Path, edit, expected: str) -> None:
     path = _write(tmp_path, edit(GOOD))
     with pytest.raises(ParamsError) as info:
         load_params(path)

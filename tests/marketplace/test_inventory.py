@@ -9,8 +9,7 @@ from marketplace.inventory import MAIN_REGIONS, Inventory
 def _photo_counts(inv: Inventory) -> Counter[tuple[str, str]]:
     counts: Counter[tuple[str, str]] = Counter()
     for lst in inv.listings:
-        for p in lst.photos:
-            counts[(lst.site, lst.model)] += 1
+        counts[(lst.site, lst.model)] += len(lst.photos)
     return counts
 
 

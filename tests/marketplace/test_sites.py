@@ -24,13 +24,13 @@ def _soup(url: str) -> BeautifulSoup:
     return BeautifulSoup(resp.text, "html.parser")
 
 
-def test_plain_http_sees_no_listing_cards(marketplace) -> None:  # type: ignore[no-untyped-def]
+def test_plain_http_sees_no_listing_cards(marketplace) -> None:
     soup = _soup(f"{marketplace.main}/used-cars/delhi")
     assert soup.select("#listing-grid") and not soup.select(".listing-card")
 
 
 @pytest.mark.browser
-def test_chromium_renders_cards_and_load_more(marketplace, browser, small_params) -> None:  # type: ignore[no-untyped-def]
+def test_chromium_renders_cards_and_load_more(marketplace, browser, small_params) -> None:
     browser.get(f"{marketplace.main}/used-cars/delhi")
     wait = WebDriverWait(browser, 10)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".listing-card")) >= small_params.page_size)
@@ -47,7 +47,7 @@ def test_chromium_renders_cards_and_load_more(marketplace, browser, small_params
     assert len(thumbs) == first and all(t.startswith("/media/") for t in thumbs)
 
 
-def test_detail_gallery_and_photos(marketplace, small_params) -> None:  # type: ignore[no-untyped-def]
+def test_detail_gallery_and_photos(marketplace, small_params) -> None:
     inv = Inventory(small_params)
     listing = inv.region_listings("maharashtra")[0]
     soup = _soup(f"{marketplace.main}/listing/{listing.listing_id}")
@@ -60,7 +60,7 @@ def test_detail_gallery_and_photos(marketplace, small_params) -> None:  # type: 
         assert img.size == (400, 300)
 
 
-def test_hyderabad_is_server_rendered_with_numbered_pages(marketplace, small_params) -> None:  # type: ignore[no-untyped-def]
+def test_hyderabad_is_server_rendered_with_numbered_pages(marketplace, small_params) -> None:
     soup = _soup(f"{marketplace.hyderabad}/cars?page=1")
     tiles = soup.select(".car-tile a.tile-link")
     assert len(tiles) == small_params.page_size
@@ -75,7 +75,7 @@ def test_hyderabad_is_server_rendered_with_numbered_pages(marketplace, small_par
         assert img.size == (480, 320)
 
 
-def test_robots_txt_per_origin(marketplace) -> None:  # type: ignore[no-untyped-def]
+def test_robots_txt_per_origin(marketplace) -> None:
     for base in (marketplace.main, marketplace.hyderabad):
         text = requests.get(f"{base}/robots.txt", timeout=10).text
         assert "User-agent: *" in text and "Disallow: /admin/" in text
@@ -88,7 +88,7 @@ def _photo_digests(base: str, listing_id: str) -> list[str]:
             for img in soup.select(".gallery img.gallery-photo")]
 
 
-def test_same_seed_same_bytes_other_seed_differs(marketplace, small_params, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_same_seed_same_bytes_other_seed_differs(marketplace, small_params, tmp_path) -> None:
     listing_id = Inventory(small_params).region_listings("delhi")[1].listing_id
     ours = _photo_digests(marketplace.main, listing_id)
     # A second server with its own empty cache renders the same bytes again.
@@ -102,18 +102,18 @@ def test_same_seed_same_bytes_other_seed_differs(marketplace, small_params, tmp_
 
 # ---- faults -------------------------------------------------------------------------------------
 
-def _faulty(small_params, tmp_path, *faults: str, rate: float = 1.0):  # type: ignore[no-untyped-def]
+def _faulty(small_params, tmp_path, *faults: str, rate: float = 1.0):
     params = small_params.model_copy(update={"faults": list(faults), "fault_rate": rate})
     return running_marketplace(params, store=PhotoStore(tmp_path / "cache"))
 
 
-def _first_photo_url(base: str, small_params) -> str:  # type: ignore[no-untyped-def]
+def _first_photo_url(base: str, small_params) -> str:
     listing = Inventory(small_params).region_listings("delhi")[0]
     soup = _soup(f"{base}/listing/{listing.listing_id}")
     return base + soup.select(".gallery img.gallery-photo")[0]["data-src"]
 
 
-def test_no_faults_when_off(marketplace, small_params) -> None:  # type: ignore[no-untyped-def]
+def test_no_faults_when_off(marketplace, small_params) -> None:
     url = _first_photo_url(marketplace.main, small_params)
     for _ in range(2):
         resp = requests.get(url, timeout=10)
@@ -124,7 +124,7 @@ def test_no_faults_when_off(marketplace, small_params) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize("fault", ["ratelimit", "error5xx", "truncate", "content-type", "slow"])
-def test_transient_fault_hits_first_request_then_clears(small_params, tmp_path, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_transient_fault_hits_first_request_then_clears(small_params, tmp_path, fault: str) -> None:
     with _faulty(small_params, tmp_path, fault) as urls:
         # Pages can fail too (429/5xx): read the gallery on a second try if needed.
         listing = Inventory(small_params).region_listings("delhi")[0]
@@ -152,14 +152,14 @@ def test_transient_fault_hits_first_request_then_clears(small_params, tmp_path, 
             assert first.elapsed.total_seconds() >= 0.35 and first.content == good
 
 
-def test_robots_faults(small_params, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_robots_faults(small_params, tmp_path) -> None:
     with _faulty(small_params, tmp_path, "robots-partial") as urls:
         assert "Disallow: /media/p/" in requests.get(f"{urls.main}/robots.txt", timeout=10).text
     with _faulty(small_params, tmp_path, "robots-all") as urls:
         assert requests.get(f"{urls.hyderabad}/robots.txt", timeout=10).text.endswith("Disallow: /\n")
 
 
-def test_hostile_faults(small_params, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_faults(small_params, tmp_path) -> None:
     faults = ("oversize", "bomb", "redirect-offsite", "bad-filename", "endless")
     with _faulty(small_params, tmp_path, *faults) as urls:
         listing = Inventory(small_params).region_listings("delhi")[0]
@@ -182,7 +182,7 @@ def test_hostile_faults(small_params, tmp_path) -> None:  # type: ignore[no-unty
         assert pages["items"] and pages["next_page"] == 501
 
 
-def test_serve_command_and_ctrl_c(tmp_path, photo_cache) -> None:  # type: ignore[no-untyped-def]
+def test_serve_command_and_ctrl_c(tmp_path, photo_cache) -> None:
     import json
     import os
     import signal

@@ -1,0 +1,3 @@
+from scraper.cli import app
+
+app(prog_name="python -m scraper")

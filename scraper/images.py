@@ -1,0 +1,81 @@
+"""Validate downloaded image bodies and store them under their content hash.
+
+File names come from the sha256 of the bytes and Pillow's idea of the format,
+never from the URL or the server, so a hostile name cannot escape the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from scraper.fetch import Retry
+
+#: Pillow refuses images above this many pixels (decompression bombs); photos are far smaller.
+MAX_PIXELS = 40_000_000
+_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
+
+
+class Rejected(Exception):
+    """A body that is not a usable photo and will not get better on retry."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}{': ' + detail if detail else ''}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    sha256: str
+    ext: str
+    width: int
+    height: int
+    size: int
+
+
+def inspect_image(body: bytes, content_type: str, min_side: int) -> ImageInfo:
+    """Check a body is a whole, sane image; raise :class:`Retry` or :class:`Rejected` if not."""
+    if not content_type.lower().startswith("image/"):
+        raise Retry("bad-content-type")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(body)) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise Rejected("bomb", f"{width}x{height} pixels")
+                fmt = img.format or ""
+                img.load()  # decodes everything: a truncated body fails here
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Rejected("bomb", str(exc).split(".")[0]) from None
+    except (OSError, SyntaxError, ValueError):
+        raise Retry("undecodable") from None
+    if fmt not in _EXT:
+        raise Rejected("unsupported-format", fmt or "unknown")
+    if min(width, height) < min_side:
+        raise Rejected("too-small", f"{width}x{height}")
+    return ImageInfo(hashlib.sha256(body).hexdigest(), _EXT[fmt], width, height, len(body))
+
+
+def store_image(folder: Path, body: bytes, info: ImageInfo) -> Path:
+    """Write ``body`` as ``<sha256>.<ext>`` atomically (temp file, then rename); idempotent."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{info.sha256}.{info.ext}"
+    if path.exists():
+        return path
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

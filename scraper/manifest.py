@@ -1,0 +1,90 @@
+"""The per-shard manifest: one CSV row per photo occurrence (listing x image URL).
+
+Rows for a listing are appended (and flushed to disk) only after all of its
+photos are stored, followed by a line in a journal. On resume, rows of a
+listing without a journal line are dropped, so a kill at any moment leaves a
+manifest that re-running completes without duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    sha256: str
+    path: str  # relative to the project root
+    site: str
+    region: str
+    listing_id: str
+    listing_url: str
+    image_url: str
+    title: str
+    label: str
+    width: int
+    height: int
+    bytes: int
+    fetched_at: str
+
+
+COLUMNS = [f.name for f in fields(ManifestRow)]
+
+
+def _row_text(rows: list[ManifestRow], header: bool) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(asdict(r) for r in rows)
+    return buf.getvalue()
+
+
+class Manifest:
+    """Append-only manifest plus its journal of completed listings."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "manifest.csv"
+        self.journal = folder / ".done-listings"
+        self.rows: list[ManifestRow] = []
+        self.done: set[str] = set()
+
+    def load(self) -> None:
+        """Read what an earlier (maybe killed) run left, keeping only completed listings."""
+        done = set(self.journal.read_text(encoding="utf-8").split()) if self.journal.exists() else set()
+        rows: list[ManifestRow] = []
+        if self.path.exists():
+            text = self.path.read_text(encoding="utf-8-sig")
+            if not text.endswith("\n"):
+                text = text[: text.rfind("\n") + 1]  # drop a half-written last line
+            for rec in csv.DictReader(io.StringIO(text)):
+                if rec.get("listing_id") in done and None not in rec.values():
+                    rows.append(ManifestRow(**{k: rec[k] for k in COLUMNS}))  # type: ignore[arg-type]
+        self.rows = rows
+        self.done = done
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".csv.part")
+        tmp.write_text(_row_text(self.rows, header=True), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def add_listing(self, listing_id: str, rows: list[ManifestRow]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(_row_text(rows, header=False))
+            fh.flush()
+            os.fsync(fh.fileno())
+        with self.journal.open("a", encoding="utf-8") as fh:
+            fh.write(listing_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.rows.extend(rows)
+        self.done.add(listing_id)

@@ -1,0 +1,53 @@
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from scraper.fetch import Retry
+from scraper.images import Rejected, inspect_image, store_image
+
+
+def _jpeg(size: tuple[int, int] = (200, 150)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (120, 30, 200)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def _bomb() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50_000, 50_000, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
+
+
+def test_good_jpeg() -> None:
+    info = inspect_image(_jpeg(), "image/jpeg", 64)
+    assert (info.ext, info.width, info.height) == ("jpg", 200, 150)
+    assert len(info.sha256) == 64
+
+
+@pytest.mark.parametrize(("body", "ctype", "error", "reason"), [
+    (_jpeg()[: len(_jpeg()) // 2], "image/jpeg", Retry, "undecodable"),
+    (b"<html>Checking your browser</html>", "text/html", Retry, "bad-content-type"),
+    (b"not an image at all", "image/jpeg", Retry, "undecodable"),
+    (_bomb(), "image/png", Rejected, "bomb"),
+    (_jpeg((40, 300)), "image/jpeg", Rejected, "too-small"),
+])
+def test_bad_bodies(body: bytes, ctype: str, error: type, reason: str) -> None:
+    with pytest.raises(error) as info:
+        inspect_image(body, ctype, 64)
+    assert info.value.reason == reason  # type: ignore[attr-defined]
+
+
+def test_store_names_by_content_and_is_idempotent(tmp_path: Path) -> None:
+    body = _jpeg()
+    info = inspect_image(body, "image/jpeg", 64)
+    path = store_image(tmp_path / "images", body, info)
+    assert path == tmp_path / "images" / f"{info.sha256}.jpg"
+    assert store_image(tmp_path / "images", body, info) == path
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [path.name]  # no temp files left
