@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from scraper.browser import chromium
 from scraper.crawl import CrawlError, ListingCrawler
-from scraper.fetch import Fetcher, FetchError, Response
+from scraper.fetch import Fetcher, FetchError
 from scraper.images import ImageInfo, Rejected, inspect_image, store_image
 from scraper.labels import label_from_title
 from scraper.manifest import Manifest, ManifestRow
@@ -66,6 +66,12 @@ class Summary:
                 f"photos kept: {kept}", f"photos skipped: {skipped}", f"retries: {retries}"]
 
 
+def download_photo(fetcher: Fetcher, url: str, folder: Path, min_side: int) -> tuple[ImageInfo, Path]:
+    """Fetch, validate and store one photo; raises FetchError or Rejected."""
+    resp, info = fetcher.get(url, lambda r: inspect_image(r.body, r.content_type, min_side))
+    return info, store_image(folder, resp.body, info)
+
+
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -96,23 +102,16 @@ class ShardScraper:
         rows = []
         for url in urls:
             try:
-                resp, info = self.fetcher.get(url, self._inspect)
-            except FetchError as exc:
+                info, path = download_photo(self.fetcher, url, self.images, job.profile.politeness.min_side)
+            except (FetchError, Rejected) as exc:
                 skipped[exc.reason] += 1
                 continue
-            except Rejected as exc:
-                skipped[exc.reason] += 1
-                continue
-            path = store_image(self.images, resp.body, info)
             rows.append(ManifestRow(
                 sha256=info.sha256, path=path.relative_to(job.root).as_posix(), site=job.profile.name,
                 region=job.region, listing_id=card.listing_id, listing_url=card.url, image_url=url,
                 title=card.title, label=label, width=info.width, height=info.height, bytes=info.size,
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds")))
         return rows, skipped
-
-    def _inspect(self, resp: Response) -> ImageInfo:
-        return inspect_image(resp.body, resp.content_type, self.job.profile.politeness.min_side)
 
     def _target_reached(self) -> bool:
         t = self.job.target_per_class
