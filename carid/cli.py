@@ -14,6 +14,7 @@ app = typer.Typer(
     help="Scrape used-car listings, curate the photos, split them and train a Swift-vs-WagonR classifier.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 app.add_typer(marketplace_app, name="marketplace")
 app.add_typer(scrape_app, name="scrape")

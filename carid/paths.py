@@ -18,6 +18,11 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
+def relative_to_root(path: Path, root: Path) -> str:
+    """``path`` as a POSIX path relative to ``root`` (either may be relative to the cwd)."""
+    return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+
+
 def data_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "data"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from carid.paths import relative_to_root
 from scraper.fetch import Retry
 from scraper.images import Rejected, inspect_image, store_image
 from scraper.manifest import Manifest, ManifestRow
@@ -51,7 +52,7 @@ def import_folder(src: Path, out_dir: Path, root: Path, site: str, region: str, 
             continue
         stored = store_image(out_dir / "images", body, info)
         manifest.add_listing(listing_id, [ManifestRow(
-            sha256=info.sha256, path=stored.relative_to(root).as_posix(), site=site, region=region,
+            sha256=info.sha256, path=relative_to_root(stored, root), site=site, region=region,
             listing_id=listing_id, listing_url="", image_url=path.resolve().as_uri(), title=path.name,
             label=label, width=info.width, height=info.height, bytes=info.size,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"))])

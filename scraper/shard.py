@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from tqdm import tqdm
 
+from carid.paths import relative_to_root
 from scraper.browser import chromium
 from scraper.crawl import CrawlError, ListingCrawler
 from scraper.fetch import Fetcher, FetchError
@@ -107,7 +108,7 @@ class ShardScraper:
                 skipped[exc.reason] += 1
                 continue
             rows.append(ManifestRow(
-                sha256=info.sha256, path=path.relative_to(job.root).as_posix(), site=job.profile.name,
+                sha256=info.sha256, path=relative_to_root(path, job.root), site=job.profile.name,
                 region=job.region, listing_id=card.listing_id, listing_url=card.url, image_url=url,
                 title=card.title, label=label, width=info.width, height=info.height, bytes=info.size,
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds")))

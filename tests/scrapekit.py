@@ -1,12 +1,10 @@
-"""Helpers for scraper tests: a small shard scraped against a given marketplace."""
+"""Helpers for scraper tests: a small shard scraped against a given marketplace, manifests, the truth."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 from pathlib import Path
-
-import pytest
 
 from carid.params import MarketplaceParams
 from marketplace.inventory import Inventory
@@ -21,9 +19,11 @@ def fast(profile: Profile, **politeness: object) -> Profile:
     return profile.model_copy(update={"politeness": conf})
 
 
-def scrape(base_url: str, out: Path, profile: str = "gaadibazaar", region: str = "delhi",
+def scrape(base_url: str, root: Path, profile: str = "gaadibazaar", region: str = "delhi",
            target: int = 0, **politeness: object) -> Summary:
-    job = ShardJob(fast(load_profile(profile), **politeness), region, base_url, out / profile / region, out, target)
+    """Scrape a shard into ``<root>/data/raw/<profile>/<region>``, as ``carid scrape run`` does in a project."""
+    out = root / "data" / "raw" / profile / region
+    job = ShardJob(fast(load_profile(profile), **politeness), region, base_url, out, root, target)
     return ShardScraper(job).run(progress=False)
 
 
@@ -37,7 +37,3 @@ def truth(params: MarketplaceParams, store: PhotoStore, region: str) -> dict[tup
     return {(lst.listing_id, k): hashlib.sha256(store.get(p)).hexdigest()
             for lst in Inventory(params).region_listings(region) for k, p in enumerate(lst.photos)}
 
-
-@pytest.fixture
-def out(tmp_path: Path) -> Path:
-    return tmp_path / "raw"
