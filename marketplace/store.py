@@ -14,8 +14,8 @@ from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
 
+import marketplace.render as render
 from carid.paths import cache_dir
-from marketplace import render
 from marketplace.specs import PhotoSpec
 
 
