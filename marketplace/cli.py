@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections import Counter
@@ -49,6 +50,7 @@ def serve(
     main_port: Annotated[int, typer.Option(help="Main site port (0: any free port).")] = 8800,
     hyderabad_port: Annotated[int, typer.Option(help="Hyderabad site port (0: any free port).")] = 8801,
     url_file: Annotated[Path | None, typer.Option(help="Write the sites' URLs here as JSON once up.")] = None,
+    parent_pid: Annotated[int | None, typer.Option(help="Stop when this process is gone (for child use).")] = None,
 ) -> None:
     """Serve both demo sites on 127.0.0.1 until Ctrl-C."""
     from marketplace.server import running_marketplace, write_url_file
@@ -58,6 +60,8 @@ def serve(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if parent_pid is not None:
+        threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
     try:
         with running_marketplace(mp, main_port, hyderabad_port) as urls:
             if url_file:
@@ -73,6 +77,13 @@ def serve(
         if url_file:
             url_file.unlink(missing_ok=True)
     typer.echo("stopped")
+
+
+def _watch_parent(pid: int, stop: threading.Event) -> None:
+    """Set ``stop`` once ``pid`` is no longer our parent (it died, even by SIGKILL)."""
+    while not stop.wait(0.5):
+        if os.getppid() != pid:
+            stop.set()
 
 
 @app.command("answer-key")

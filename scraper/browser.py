@@ -6,8 +6,12 @@ the Service, so Selenium Manager never starts (it would try the network).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +30,15 @@ FLAGS = (
 )
 #: For loopback-only runs (tests, the demo): Chromium resolves no other host.
 LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+
+def _die_with_parent() -> None:
+    """In the chromedriver child (Linux): get SIGTERM when the scraper dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class BrowserError(RuntimeError):
@@ -58,7 +71,9 @@ def chromium(remote_url: str | None = None, loopback_only: bool = False) -> Iter
                     raise BrowserError(
                         f"{needed} not found: install Debian's chromium and chromium-driver "
                         "(apt-get install chromium chromium-driver)")
-            driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=_options(profile, loopback_only))
+            service = Service(str(CHROMEDRIVER), popen_kw={"preexec_fn": _die_with_parent}
+                              if sys.platform.startswith("linux") else {})
+            driver = webdriver.Chrome(service=service, options=_options(profile, loopback_only))
         try:
             yield driver
         finally:

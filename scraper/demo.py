@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ class DemoError(RuntimeError):
 
 def _start(ports: tuple[int, int], params: Path | None, url_file: Path) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "marketplace", "serve", "--main-port", str(ports[0]),
-           "--hyderabad-port", str(ports[1]), "--url-file", str(url_file)]
+           "--hyderabad-port", str(ports[1]), "--url-file", str(url_file), "--parent-pid", str(os.getpid())]
     if params is not None and params.exists():
         cmd += ["--params", str(params)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import urllib3
+from selenium.common.exceptions import WebDriverException
 from tqdm import tqdm
 
 from carid.paths import relative_to_root
@@ -146,7 +148,11 @@ class ShardScraper:
             if self._target_reached():
                 self.summary.target_reached = True
             else:
-                self._consume(crawler.cards(start), pool.map, bar)
+                try:
+                    self._consume(crawler.cards(start), pool.map, bar)
+                except (WebDriverException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
+                    detail = getattr(exc, "msg", None) or type(exc).__name__
+                    raise CrawlError(f"the browser stopped answering ({detail}); run again to resume") from None
             self.summary.pages, self.summary.capped = crawler.pages, crawler.capped
         bar.close()
         self.summary.retries = Counter({k: v for k, v in self.fetcher.stats.items() if k.startswith("retry:")})

@@ -159,6 +159,12 @@ def test_cli_resume_after_kill_matches_uninterrupted(clean_delhi, small_params, 
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
+    # The demo marketplace it started notices and stops too.
+    child = ["pgrep", "-f", f"--parent-pid {proc.pid}"]
+    deadline = time.monotonic() + 10
+    while subprocess.run(child, capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "the demo marketplace outlived its killed parent"
+        time.sleep(0.2)
     partial = manifest_rows(manifest)
     clean_out, _ = clean_delhi
     clean_rows = manifest_rows(clean_out / "data/raw/gaadibazaar/delhi/manifest.csv")
