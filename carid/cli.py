@@ -6,6 +6,7 @@ import typer
 
 from carid import __version__
 from carid.log import setup_logging
+from curation.cli import app as curate_app
 from marketplace.cli import app as marketplace_app
 from scraper.cli import app as scrape_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(marketplace_app, name="marketplace")
 app.add_typer(scrape_app, name="scrape")
+app.add_typer(curate_app, name="curate")
 
 
 def _version(value: bool) -> None:

@@ -59,9 +59,25 @@ class ScrapeParams(_Section):
     shards: dict[str, ShardParams]
 
 
+class CurateParams(_Section):
+    """``curate``: duplicate thresholds (bits of 64) and quality checks."""
+
+    phash_max: int = Field(ge=0, le=32)  # near duplicates: pHash distance at most this ...
+    dhash_max: int = Field(ge=0, le=32)  # ... and dHash distance at most this
+    min_side: int = Field(ge=1)  # too-small below this many pixels on the short side
+    blur_min: float = Field(ge=0)  # blurry below this sharpness (variance of the Laplacian)
+    dark_max: float = Field(ge=0, le=255)  # too-dark below this mean brightness
+    bright_min: float = Field(ge=0, le=255)  # too-bright above this mean brightness
+    aspect_min: float = Field(gt=0)  # odd-aspect outside [aspect_min, aspect_max] (width / height)
+    aspect_max: float = Field(gt=0)
+    gray_max_saturation: float = Field(ge=0, le=255)  # grayscale below this mean saturation
+    workers: int = Field(ge=1)  # processes for hashing
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
+    curate: CurateParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from scrapekit import manifest_rows, scrape, truth
 
 from marketplace.inventory import Inventory
@@ -21,6 +22,7 @@ from scraper.profile import ProfileError, load_profile
 from scraper.shard import ShardJob, ShardScraper
 
 pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -127,24 +129,14 @@ def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def _project(tmp_path: Path, small_params, faults: str = "[]") -> Path:
+def _project(tmp_path: Path, small_params) -> Path:
+    """A project folder whose params.yaml is the repo's, with the small marketplace and one shard."""
     root = tmp_path / "proj"
     root.mkdir()
-    (root / "params.yaml").write_text(f"""
-marketplace:
-  seed: {small_params.seed}
-  difficulty: {small_params.difficulty}
-  listings_per_region: {small_params.listings_per_region}
-  hyderabad_listings: {small_params.hyderabad_listings}
-  page_size: {small_params.page_size}
-  faults: {faults}
-  fault_rate: 0.1
-scrape:
-  target_per_class: 0
-  delay_s: 0.0
-  shards:
-    delhi: {{profile: gaadibazaar, region: delhi}}
-""", encoding="utf-8")
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["marketplace"] = small_params.model_dump()
+    params["scrape"]["shards"] = {"delhi": {"profile": "gaadibazaar", "region": "delhi"}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
     return root
 
 
