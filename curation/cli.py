@@ -100,8 +100,8 @@ def fold(review_csv: Annotated[Path, typer.Option("--review", help="An edited re
         if current.get(d.sha256) != d:
             current[d.sha256] = d
             changed += 1
-    for line in [*map(str, problems), *bad]:
-        typer.secho(line, err=True, fg=typer.colors.YELLOW)
+    for message in [*map(str, problems), *bad]:
+        typer.secho(message, err=True, fg=typer.colors.YELLOW)
     write_decisions(decisions, current)
     typer.echo(f"folded {changed} decisions into {decisions} ({len(current)} in all)")
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from math import comb
 from pathlib import Path
+from typing import Any
 
 from curation.outputs import Curated, review_order
 
@@ -30,7 +32,7 @@ def read_answer_key(path: Path) -> dict[str, Truth]:
         return {r["sha256"]: Truth(r["dup_group"], r["junk_kind"], r["true_model"]) for r in csv.DictReader(fh)}
 
 
-def _pairs(groups: Counter[object]) -> int:
+def _pairs(groups: Mapping[Any, int]) -> int:
     return sum(comb(n, 2) for n in groups.values())
 
 
