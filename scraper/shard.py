@@ -167,6 +167,8 @@ class ShardScraper:
                 self.manifest.add_listing(card.listing_id, rows)
                 self.summary.kept.update(r.label for r in rows)
                 self.summary.skipped.update(skipped)
+                bar.set_postfix(photos=sum(self.summary.kept.values()), skipped=sum(self.summary.skipped.values()),
+                                refresh=False)
                 bar.update(1)
             bar.update(len(batch) - len(todo))
             if self._target_reached():
