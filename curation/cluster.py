@@ -69,7 +69,8 @@ def _plan_for(m: int, d: int) -> BandPlan:
 def plan(n: int, d: int) -> BandPlan:
     """The band layout with the least estimated work (probes + candidate pairs) for n random hashes."""
     best: tuple[float, BandPlan] | None = None
-    for m in range(max(1, -(-BITS // _MAX_BAND_BITS)), min(BITS, d + 1) + 1):
+    fewest = -(-BITS // _MAX_BAND_BITS)
+    for m in range(fewest, max(fewest, min(BITS, d + 1)) + 1):
         p = _plan_for(m, d)
         searched = [(w, r) for w, r in zip(p.widths, p.radii, strict=True) if r >= 0]
         probes = n * sum(_ball(w, r) for w, r in searched)
@@ -117,6 +118,7 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) 
         offsets = np.zeros((1 << width) + 1, dtype=np.int64)
         np.cumsum(np.bincount(sband, minlength=1 << width), out=offsets[1:])
         positions = np.arange(n, dtype=np.int64)
+        counting = positions  # 0, 1, 2 ...: sliced, not rebuilt, in the inner loop
         for mask in _masks(width, radius):
             if mask == 0:  # same bucket: partners after me
                 starts = positions + 1
@@ -127,15 +129,21 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) 
                 starts = offsets[other]
             for lo, hi in _chunks(lens):
                 cl = lens[lo:hi]
-                total = int(cl.sum())
+                ends = np.cumsum(cl)
+                total = int(ends[-1])
                 if total == 0:
                     continue
-                left = np.repeat(np.arange(lo, hi, dtype=np.int64), cl)
-                # partner = start of my run + position inside the run
-                run_start = np.repeat(np.cumsum(cl) - cl, cl)
-                right = np.repeat(starts[lo:hi], cl) + (np.arange(total, dtype=np.int64) - run_start)
-                ok = np.bitwise_count(sph[left] ^ sph[right]) <= phash_max
-                left, right = left[ok], right[ok]
+                # candidate k pairs item lo + i (the i with ends[i-1] <= k < ends[i]) with sorted position
+                # starts[lo + i] + (k - ends[i-1]); the left values are repeated, never gathered
+                if len(counting) < total:
+                    counting = np.arange(2 * total, dtype=np.int64)
+                right = np.repeat(starts[lo:hi] - (ends - cl), cl) + counting[:total]
+                ok = np.bitwise_count(np.repeat(sph[lo:hi], cl) ^ sph[right]) <= phash_max
+                k = np.flatnonzero(ok)
+                if not len(k):
+                    continue
+                left = lo + np.searchsorted(ends, k, side="right")
+                right = right[k]
                 ok = np.bitwise_count(sdh[left] ^ sdh[right]) <= dhash_max
                 if ok.any():
                     yield np.stack([order[left[ok]], order[right[ok]]], axis=1)

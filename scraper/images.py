@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,17 +68,26 @@ def inspect_image(body: bytes, content_type: str, min_side: int) -> ImageInfo:
 
 
 def store_image(folder: Path, body: bytes, info: ImageInfo) -> Path:
-    """Write ``body`` as ``<sha256>.<ext>`` atomically (temp file, then rename); idempotent."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write ``body`` as ``<sha256>.<ext>`` atomically (temp file, then rename); idempotent.
+
+    The temp name is derived from the content and the thread (not ``mkstemp``'s random
+    names): two writers of the same photo never share a temp file, and the common case
+    costs one open, one write and one rename.
+    """
     path = folder / f"{info.sha256}.{info.ext}"
     if path.exists():
         return path
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    tmp = folder / f".part-{info.sha256[:16]}-{os.getpid()}-{threading.get_ident()}"
     try:
-        with os.fdopen(fd, "wb") as fh:
+        fh = tmp.open("wb")
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = tmp.open("wb")
+    try:
+        with fh:
             fh.write(body)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
