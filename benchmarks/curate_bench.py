@@ -19,8 +19,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.cluster import all_pairs_cluster, cluster, plan  # noqa: E402
-from curation.hashing import fingerprint_many  # noqa: E402
+from curation.cluster import all_pairs_cluster, cluster, plan
+from curation.hashing import fingerprint_many
 
 log = logging.getLogger("curate_bench")
 
@@ -115,7 +115,8 @@ def bench_cluster(sizes: Sequence[int], reference_n: int) -> None:
                       f"(all-pairs would be x{(n / previous[0]) ** 2:.0f})")
         bp = plan(len(set(items)), PHASH_MAX)
         print(f"  cluster           n={n:>9,}: {seconds:8.2f} s   {len(set(labels)):,} clusters, bands "
-              f"{list(bp.widths)} radii {list(bp.radii)}{growth}")
+              f"{list(bp.widths)} radii {list(bp.radii)}{growth}; all-pairs extrapolated "
+              f"~{ref_time * (n / reference_n) ** 2:,.0f} s")
         previous = (n, seconds)
 
 

@@ -1,0 +1,70 @@
+"""Near-duplicate clustering: multi-index hashing agrees with the all-pairs reference."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curation.cluster import all_pairs_cluster, cluster, plan
+
+
+def flip(value: int, n_bits: int, rng: random.Random) -> int:
+    for bit in rng.sample(range(64), n_bits):
+        value ^= 1 << bit
+    return value
+
+
+def planted(n: int, seed: int, phash_max: int, dhash_max: int) -> list[tuple[int, int]]:
+    """Random hashes, a third of them copies of an earlier item at distances around the thresholds."""
+    rng = random.Random(seed)
+    items: list[tuple[int, int]] = []
+    for i in range(n):
+        if i and rng.random() < 0.35:
+            p, d = rng.choice(items)
+            items.append((flip(p, rng.randint(0, phash_max + 2), rng), flip(d, rng.randint(0, dhash_max + 2), rng)))
+        else:
+            items.append((rng.getrandbits(64), rng.getrandbits(64)))
+    return items
+
+
+@pytest.mark.parametrize(("n", "pm", "dm"), [(300, 10, 12), (500, 4, 6), (200, 0, 0), (150, 20, 3), (2500, 10, 12)])
+def test_matches_all_pairs_reference(n: int, pm: int, dm: int) -> None:
+    items = planted(n, n + pm, pm, dm)
+    labels = cluster(items, pm, dm)
+    assert labels == all_pairs_cluster(items, pm, dm)
+    assert len(set(labels)) < n  # some copies were close enough to join
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 80), st.integers(0, 10**6), st.integers(0, 16), st.integers(0, 16))
+def test_property_equals_reference(n: int, seed: int, pm: int, dm: int) -> None:
+    items = planted(n, seed, pm, dm)
+    assert cluster(items, pm, dm) == all_pairs_cluster(items, pm, dm)
+
+
+def test_identical_hashes_and_first_appearance_numbering() -> None:
+    a, b = (1, 2), (2**64 - 1, 2**63)
+    items = [b, a, b, b, a, (2**64 - 1, 2**62 - 1)] + [a] * 5000  # a huge bucket of one hash
+    labels = cluster(items, 3, 3)
+    assert labels[:6] == [0, 1, 0, 0, 1, 2] and set(labels[6:]) == {1}
+
+
+def test_edge_cases() -> None:
+    assert cluster([], 10, 12) == []
+    assert cluster([(5, 5)], 10, 12) == [0]
+    assert cluster([(0, 0), (2**64 - 1, 2**64 - 1)], 64, 64) == [0, 0]
+    chain = [(0, 0), (0b111, 0), (0b111111, 0)]  # 0-1 and 1-2 within 3, 0-2 is 6 apart: transitive
+    assert cluster(chain, 3, 0) == [0, 0, 0]
+    with pytest.raises(ValueError):
+        cluster([(0, 0)], -1, 0)
+
+
+def test_plan_satisfies_pigeonhole() -> None:
+    for n in (10, 10_000, 1_000_000):
+        for d in (0, 3, 10, 12, 32):
+            p = plan(n, d)
+            assert sum(p.widths) == 64 and max(p.widths) <= 24
+            assert sum(r + 1 for r in p.radii) >= d + 1

@@ -1,0 +1,23 @@
+"""Photo-like test images for curation tests (shared by several test modules)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def scene(seed: int, size: tuple[int, int] = (400, 300)) -> Image.Image:
+    """A photo-like picture: gradient, shapes, noise, a touch of blur."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    t = np.linspace(0.0, 1.0, h)[:, None, None]
+    base = (rng.integers(0, 256, 3) * (1 - t) + rng.integers(0, 256, 3) * t) * np.ones((1, w, 1))
+    img = Image.fromarray(base.astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):
+        x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+        box = (x0, y0, x0 + int(rng.integers(40, w // 2)), y0 + int(rng.integers(40, h // 2)))
+        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
+    noisy = np.asarray(img, dtype=np.int16) + rng.normal(0, 5, (h, w, 3)).astype(np.int16)
+    return Image.fromarray(noisy.clip(0, 255).astype(np.uint8), "RGB").filter(ImageFilter.GaussianBlur(0.6))
