@@ -490,6 +490,28 @@ def _light(img: Image.Image, rng: random.Random, difficulty: float, style: str) 
     return img
 
 
+def _reframe(canvas: Image.Image, rng: random.Random) -> Image.Image:
+    """Frame a junk shot the way a phone would: mirrored or not, tilted, zoomed, off-centre, with
+    stray objects in view, so two junk photos of one kind are different pictures, not near copies."""
+    w, h = canvas.size
+    if rng.random() < 0.5:
+        canvas = canvas.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    fill = tuple(rng.randint(20, 235) for _ in range(3))
+    canvas = canvas.rotate(rng.uniform(-25, 25), resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    zoom = rng.uniform(1.0, 1.8)
+    cw, ch = int(w / zoom), int(h / zoom)
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    canvas = canvas.crop((x, y, x + cw, y + ch)).resize((w, h), Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(rng.randint(1, 4)):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        rw, rh = rng.uniform(0.05, 0.3) * w, rng.uniform(0.05, 0.3) * h
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((cx - rw / 2, cy - rh / 2, cx + rw / 2, cy + rh / 2), fill=colour)
+    return canvas
+
+
 def _scene(spec: PhotoSpec) -> tuple[Image.Image, int]:
     """The original photo of the spec's scene, and its JPEG quality."""
     rng = random.Random(spec.scene_seed)
@@ -500,6 +522,8 @@ def _scene(spec: PhotoSpec) -> tuple[Image.Image, int]:
     draw = ImageDraw.Draw(canvas)
     if spec.junk:
         _junk(canvas, spec.junk, rng)
+        canvas = _reframe(canvas, rng)
+        draw = ImageDraw.Draw(canvas)
     else:
         horizon = _background(draw, big_w, big_h, rng, spec.style)
         # Scale and placement: the car fills 40-95% of the width, sometimes cut by the frame.
