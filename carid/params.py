@@ -64,6 +64,8 @@ class CurateParams(_Section):
 
     phash_max: int = Field(ge=0, le=32)  # near duplicates: pHash distance at most this ...
     dhash_max: int = Field(ge=0, le=32)  # ... and dHash distance at most this
+    verify_phash256_max: int = Field(ge=0, le=128)  # ... confirmed by a 256-bit pHash within this
+    verify_layout_max: float = Field(ge=0, le=1)  # ... and a colour layout within this mean distance
     min_side: int = Field(ge=1)  # too-small below this many pixels on the short side
     blur_min: float = Field(ge=0)  # blurry below this sharpness (variance of the Laplacian)
     dark_max: float = Field(ge=0, le=255)  # too-dark below this mean brightness

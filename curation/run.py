@@ -17,6 +17,7 @@ from curation.outputs import Curated
 from curation.quality import QualityThresholds, check_quality
 from curation.suspicion import layout, suspicion
 from curation.verdicts import Measured, apply_decisions, automatic, orphan_problems
+from curation.verify import split_clusters
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def measure(photos: list[Photo], root: Path, p: CurateParams, progress: bool) ->
     results = fingerprint_many(paths, workers=p.workers, progress=progress)
     readable = [(i, r.fingerprint) for i, r in enumerate(results) if r.fingerprint is not None]
     labels = cluster([(fp.phash, fp.dhash) for _, fp in readable], p.phash_max, p.dhash_max)
+    labels = split_clusters(labels, [paths[i] for i, _ in readable], p.verify_phash256_max, p.verify_layout_max)
     cluster_of = {i: c for (i, _), c in zip(readable, labels, strict=True)}
     next_cluster = max(labels, default=-1) + 1
     t = thresholds(p)
