@@ -9,9 +9,16 @@ if [ ! -x .venv/bin/carid ]; then
 fi
 start=$(date +%s)
 dvc repro "$@"
+# The person's review step, played by the answer-key stand-in reviewer (demo only): it writes
+# reject decisions for the junk the automatic checks let through; then curation re-runs.
+carid marketplace answer-key --params params.yaml --out data/marketplace/answer_key.csv
+carid curate standin-review --answer-key data/marketplace/answer_key.csv
+dvc repro "$@"
+carid curate run --answer-key data/marketplace/answer_key.csv | tail -n 7   # scores vs the answer key
 echo
 echo "done in $(( $(date +%s) - start )) s. What was built:"
 for m in data/raw/*/*/manifest.csv; do
   [ -f "$m" ] && printf '  %-48s %6d photos\n' "$m" "$(( $(wc -l < "$m") - 1 ))"
 done
+echo "  curation: data/curated/accepted.csv, rejected.csv, report.html; review sheet data/curated/review.html"
 echo "Browse the demo marketplace yourself: .venv/bin/carid marketplace serve"
