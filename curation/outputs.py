@@ -131,10 +131,11 @@ def contact_sheet_html(c: Curated, out_dir: Path, root: Path) -> str:
         cells = []
         for v in members:
             src = html.escape((rel / v.photo.path).as_posix())
-            why = html.escape(f"{v.reason} {v.detail}".strip()) or "ok"
+            auto = html.escape(f"auto: {v.auto_status} {v.auto_reason} {v.auto_detail}".strip())
+            person = f"<br>decision: {html.escape(v.decision)}" if v.decision else ""
             cells.append(f"<div class='ph {v.status}'><img loading='lazy' src='{src}' alt=''>"
                          f"<br><b>{v.status}</b> {html.escape(v.label)} s={c.suspicion.get(v.photo.sha256, 0):.2f}"
-                         f"<br>{why}<br><code>{v.photo.sha256}</code></div>")
+                         f"<br>{auto}{person}<br><code>{v.photo.sha256}</code></div>")
         parts.append(f"<div class='cl' title='{cid}'>{''.join(cells)}</div>")
     parts.append("</div></body></html>")
     return "\n".join(parts)
