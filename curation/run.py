@@ -40,12 +40,17 @@ def thresholds(p: CurateParams) -> QualityThresholds:
                              gray_max_saturation=p.gray_max_saturation)
 
 
-def measure(photos: list[Photo], root: Path, p: CurateParams, progress: bool) -> tuple[dict[str, Measured],
-                                                                                       list[Problem]]:
-    """Fingerprint, cluster and quality-check each unique image once."""
+def first_copies(photos: list[Photo]) -> dict[str, Photo]:
+    """The first occurrence of each unique image (by sha256), in photo order."""
     first: dict[str, Photo] = {}
     for photo in photos:
         first.setdefault(photo.sha256, photo)
+    return first
+
+
+def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool) -> tuple[dict[str, Measured],
+                                                                                            list[Problem]]:
+    """Fingerprint, cluster and quality-check each unique image once."""
     shas = list(first)
     problems: list[Problem] = []
     paths = [root / first[s].path for s in shas]
@@ -73,10 +78,7 @@ def measure(photos: list[Photo], root: Path, p: CurateParams, progress: bool) ->
     return measured, problems
 
 
-def suspicion_scores(photos: list[Photo], root: Path) -> dict[str, float]:
-    first: dict[str, Photo] = {}
-    for photo in photos:
-        first.setdefault(photo.sha256, photo)
+def suspicion_scores(first: dict[str, Photo], root: Path) -> dict[str, float]:
     descriptors = {sha: layout(root / ph.path) for sha, ph in first.items()}
     good = [sha for sha, d in descriptors.items() if d is not None]
     scores = suspicion(np.stack([descriptors[s] for s in good])) if good else np.zeros(0)  # type: ignore[misc]
@@ -94,9 +96,10 @@ def curate(paths: CuratePaths, p: CurateParams, progress: bool = False) -> Curat
     photos, manifest_problems = read_manifests(manifests)
     if not photos:
         raise CurateError(f"the manifests under {paths.raw} list no photos")
-    measured, missing = measure(photos, paths.root, p, progress)
+    first = first_copies(photos)
+    measured, missing = measure(first, paths.root, p, progress)
     verdicts, orphans = apply_decisions(automatic(photos, measured), decisions)
     all_problems = [*manifest_problems, *missing, *problems, *orphan_problems(orphans, str(paths.decisions))]
     for problem in all_problems:
         log.warning("%s", problem)
-    return Curated(verdicts, suspicion_scores(photos, paths.root), all_problems, orphans, decisions)
+    return Curated(verdicts, suspicion_scores(first, paths.root), all_problems, orphans, decisions)

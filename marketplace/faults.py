@@ -40,6 +40,8 @@ class FaultInjector:
 
         Only the first request of a path can fail, so retries always succeed.
         """
+        if self.enabled.isdisjoint(TRANSIENT):  # the common case: no bookkeeping on the hot path
+            return None
         with self._lock:
             self._attempts[url_path] += 1
             attempt = self._attempts[url_path]
