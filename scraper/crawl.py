@@ -63,6 +63,11 @@ class ListingCrawler:
             f"profile {self.profile.name}: selector listing.card {self.profile.listing.card!r} "
             f"matched nothing at {url}")
 
+    def _stop(self, message: str, *args: object) -> None:
+        """End the walk early (page cap, endless pagination), saying why."""
+        log.warning(message, *args)
+        self.capped = True
+
     def _backoff(self, attempt: int) -> None:
         time.sleep(self.fetcher.p.backoff_s * (2 ** attempt))
 
@@ -85,15 +90,13 @@ class ListingCrawler:
                 stalls = 0
                 yield fresh
             elif grew:
-                log.warning("%s: the site repeats listings already seen (endless pagination); stopping", url)
-                self.capped = True
+                self._stop("%s: the site repeats listings already seen (endless pagination); stopping", url)
                 return
             if is_done(html, self.profile):
                 return
             self.pages += 1
             if self.pages >= lp.max_pages:
-                log.warning("%s: stopped at the page cap (%d)", url, lp.max_pages)
-                self.capped = True
+                self._stop("%s: stopped at the page cap (%d)", url, lp.max_pages)
                 return
             if not fresh:
                 stalls += 1
@@ -129,8 +132,7 @@ class ListingCrawler:
         first = url
         while url is not None:
             if self.pages >= lp.max_pages:
-                log.warning("%s: stopped at the page cap (%d)", first, lp.max_pages)
-                self.capped = True
+                self._stop("%s: stopped at the page cap (%d)", first, lp.max_pages)
                 return
             if not self.fetcher.allowed(url):
                 log.warning("robots.txt forbids listing page %s; stopping there", url)
@@ -140,8 +142,7 @@ class ListingCrawler:
             cards = parse_cards(html, self.profile, url)
             fresh = [c for c in cards if c.url not in seen]
             if cards and not fresh:
-                log.warning("%s repeats listings already seen (endless pagination); stopping", url)
-                self.capped = True
+                self._stop("%s repeats listings already seen (endless pagination); stopping", url)
                 return
             seen.update(c.url for c in fresh)
             yield fresh

@@ -93,14 +93,12 @@ class Fetcher:
             return parser
         parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
         try:
-            resp = self._get(origin + "/robots.txt", accept=lambda r: None)
-            if resp.status >= 400:
-                parser.allow_all = True  # type: ignore[attr-defined]  # stdlib attribute, not in typeshed  # no robots.txt: everything allowed
-            else:
-                parser.parse(resp.body.decode("utf-8", "replace").splitlines())
+            resp, _ = self._get(origin + "/robots.txt", accept=lambda r: None)
+            parser.parse(resp.body.decode("utf-8", "replace").splitlines())
         except FetchError as exc:
             if exc.reason == "unreachable":
                 raise
+            # No robots.txt (4xx) or none to be had: everything is allowed.
             parser.allow_all = True  # type: ignore[attr-defined]  # stdlib attribute, not in typeshed
         with self._lock:
             self._robots[origin] = parser
@@ -117,15 +115,9 @@ class Fetcher:
         """
         if not self.allowed(url):
             raise FetchError(url, "robots")
-        result: list[T] = []
+        return self._get(url, accept)
 
-        def check(resp: Response) -> None:
-            result.append(accept(resp))
-
-        resp = self._get(url, check)
-        return resp, result[-1]
-
-    def _get(self, url: str, accept: Callable[[Response], object]) -> Response:
+    def _get(self, url: str, accept: Callable[[Response], T]) -> tuple[Response, T]:
         attempt = 0
         while True:
             if self.p.delay_s:
@@ -140,8 +132,7 @@ class Fetcher:
                     raise Retry(f"http-{resp.status}")
                 if resp.status >= 400:
                     raise FetchError(url, f"http-{resp.status}")
-                accept(resp)
-                return resp
+                return resp, accept(resp)
             except Retry as exc:
                 reason = exc.reason
             except requests.Timeout:
