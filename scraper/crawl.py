@@ -93,6 +93,8 @@ class ListingCrawler:
                 self._stop("%s: the site repeats listings already seen (endless pagination); stopping", url)
                 return
             if is_done(html, self.profile):
+                if not seen:  # the site says it is done, yet no card matched: the profile is wrong
+                    raise self._nothing(url)
                 return
             self.pages += 1
             if self.pages >= lp.max_pages:
