@@ -67,6 +67,14 @@ def inspect_image(body: bytes, content_type: str, min_side: int) -> ImageInfo:
     return ImageInfo(hashlib.sha256(body).hexdigest(), _EXT[fmt], width, height, len(body))
 
 
+def clean_partials(folder: Path) -> int:
+    """Remove temp files a killed run left behind (one writer per shard folder); returns how many."""
+    stale = list(folder.glob(".part-*")) if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def store_image(folder: Path, body: bytes, info: ImageInfo) -> Path:
     """Write ``body`` as ``<sha256>.<ext>`` atomically (temp file, then rename); idempotent.
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from carid.paths import relative_to_root
 from scraper.fetch import Retry
-from scraper.images import Rejected, inspect_image, store_image
+from scraper.images import Rejected, clean_partials, inspect_image, store_image
 from scraper.manifest import Manifest, ManifestRow
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def import_folder(src: Path, out_dir: Path, root: Path, site: str, region: str, 
         raise FileNotFoundError(f"{src}: no such folder")
     manifest = Manifest(out_dir)
     manifest.load()
+    clean_partials(out_dir / "images")
     skipped: Counter[str] = Counter()
     added = 0
     files = sorted(p for p in src.rglob("*") if p.is_file())

@@ -22,7 +22,7 @@ from carid.paths import relative_to_root
 from scraper.browser import chromium
 from scraper.crawl import CrawlError, ListingCrawler
 from scraper.fetch import Fetcher, FetchError
-from scraper.images import ImageInfo, Rejected, inspect_image, store_image
+from scraper.images import ImageInfo, Rejected, clean_partials, inspect_image, store_image
 from scraper.labels import label_from_title
 from scraper.manifest import Manifest, ManifestRow
 from scraper.parse import Card, parse_gallery
@@ -137,6 +137,8 @@ class ShardScraper:
     def _run(self, start: str, progress: bool | None) -> Summary:
         job = self.job
         self.manifest.load()
+        if clean_partials(self.images):
+            log.info("removed half-written photos left by an interrupted run in %s", self.images)
         for row in self.manifest.rows:
             self.summary.kept[row.label] += 1
         self.summary.listings_resumed = len(self.manifest.done)

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from scraper.fetch import Retry
-from scraper.images import Rejected, inspect_image, store_image
+from scraper.images import Rejected, clean_partials, inspect_image, store_image
 
 
 def _jpeg(size: tuple[int, int] = (200, 150)) -> bytes:
@@ -51,3 +51,12 @@ def test_store_names_by_content_and_is_idempotent(tmp_path: Path) -> None:
     assert path == tmp_path / "images" / f"{info.sha256}.jpg"
     assert store_image(tmp_path / "images", body, info) == path
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [path.name]  # no temp files left
+
+
+def test_clean_partials_removes_only_temp_files(tmp_path: Path) -> None:
+    body = _jpeg()
+    kept = store_image(tmp_path, body, inspect_image(body, "image/jpeg", 64))
+    (tmp_path / ".part-0123456789abcdef-1-2").write_bytes(body[:10])
+    assert clean_partials(tmp_path) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]
+    assert clean_partials(tmp_path / "missing") == 0
