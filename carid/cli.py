@@ -9,6 +9,7 @@ from carid.log import setup_logging
 from curation.cli import app as curate_app
 from marketplace.cli import app as marketplace_app
 from scraper.cli import app as scrape_app
+from splitting.cli import app as split_app
 
 app = typer.Typer(
     name="carid",
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.add_typer(marketplace_app, name="marketplace")
 app.add_typer(scrape_app, name="scrape")
 app.add_typer(curate_app, name="curate")
+app.add_typer(split_app, name="split")
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 FaultName = Literal[
     "ratelimit", "error5xx", "slow", "truncate", "content-type", "robots-partial", "robots-all",
@@ -76,10 +76,44 @@ class CurateParams(_Section):
     workers: int = Field(ge=1)  # processes for hashing
 
 
+class SplitSizes(_Section):
+    """Photos per split: all counts (2400) or all fractions of the balanced usable photos (0.6)."""
+
+    train: int | float = Field(gt=0)
+    val: int | float = Field(gt=0)
+    test: int | float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SplitSizes:
+        values = (self.train, self.val, self.test)
+        if all(isinstance(v, int) for v in values):
+            return self
+        if not all(isinstance(v, float) for v in values):
+            raise ValueError("sizes must be all counts (2400) or all fractions (0.6), not a mix")
+        if sum(values) > 1.0 + 1e-9:
+            raise ValueError(f"fractions add up to {sum(values):g}, more than 1")
+        return self
+
+
+class HoldoutParams(_Section):
+    sites: list[str]  # accepted photos from these sites form holdout.csv, never train / val / test
+    per_class: int = Field(ge=0)  # at most this many photos per class; 0: all
+    balance: bool  # cut the larger class down to the smaller one
+
+
+class SplitParams(_Section):
+    """``split``: stratified train / val / test of the main site plus the holdout."""
+
+    seed: int
+    sizes: SplitSizes
+    holdout: HoldoutParams
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
     curate: CurateParams
+    split: SplitParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

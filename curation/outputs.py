@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from carid.atomic import write_texts
 from curation.decisions import Decision, Problem
 from curation.verdicts import Verdict
 
@@ -143,7 +144,6 @@ def contact_sheet_html(c: Curated, out_dir: Path, root: Path) -> str:
 
 def write_all(c: Curated, out_dir: Path, root: Path, extra: dict[str, object] | None = None) -> None:
     """Write every output atomically: all temp files first, then all renames."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     acc = [_row(v) for v in c.verdicts if v.status == "accepted"]
     rej = [_row(v) for v in c.verdicts if v.status == "rejected"]
     clusters = [{"cluster_id": v.cluster_id, "sha256": v.photo.sha256, "kept": v.auto_reason != "near-duplicate"}
@@ -159,10 +159,4 @@ def write_all(c: Curated, out_dir: Path, root: Path, extra: dict[str, object] | 
         "report.html": report_html(c, extra),
         "review.html": contact_sheet_html(c, out_dir, root),
     }
-    temps = []
-    for name, text in files.items():
-        tmp = out_dir / f".{name}.part"
-        tmp.write_text(text, encoding="utf-8")
-        temps.append((tmp, out_dir / name))
-    for tmp, final in temps:
-        os.replace(tmp, final)
+    write_texts(out_dir, files)

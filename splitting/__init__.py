@@ -1,0 +1,1 @@
+"""Split accepted photos into train / val / test without leakage, plus the holdout of another site."""
