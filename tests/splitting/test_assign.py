@@ -125,7 +125,7 @@ def test_holdout_photo_linked_to_the_main_site_is_left_out() -> None:
     main = generated(150, 8)
     held = generated(20, 8, site="hyderabad-motors", prefix="h")
     linked = Photo(**{**held[0].__dict__, "cluster_id": main[0].cluster_id})  # a re-upload across the two sites
-    result = split_photos(main + [linked] + held[1:], params(balance=False))
+    result = split_photos([*main, linked, *held[1:]], params(balance=False))
     same_listing = [ph for ph in held if ph.listing_id == linked.listing_id]  # its listing goes with it
     assert result.shared_with_main == len(same_listing)
     assert not {ph.sha256 for ph in same_listing} & set(where(result.splits))
