@@ -10,6 +10,8 @@ from curation.cli import app as curate_app
 from marketplace.cli import app as marketplace_app
 from scraper.cli import app as scrape_app
 from splitting.cli import app as split_app
+from training.cli import app as train_app
+from training.cli import predict_command
 
 app = typer.Typer(
     name="carid",
@@ -22,6 +24,8 @@ app.add_typer(marketplace_app, name="marketplace")
 app.add_typer(scrape_app, name="scrape")
 app.add_typer(curate_app, name="curate")
 app.add_typer(split_app, name="split")
+app.add_typer(train_app, name="train")
+app.command("predict")(predict_command)
 
 
 def _version(value: bool) -> None:

@@ -109,11 +109,45 @@ class SplitParams(_Section):
     holdout: HoldoutParams
 
 
+ModelName = Literal["baseline", "dropout", "batchnorm", "residual", "transfer"]
+
+
+class AugmentStrengths(_Section):
+    """One fused random affine warp per batch plus brightness / contrast (training only)."""
+
+    flip: bool
+    rotation: float = Field(ge=0, le=180)  # max degrees either way
+    zoom: float = Field(ge=0, lt=1)  # scale in [1 - zoom, 1 + zoom]
+    shift: float = Field(ge=0, lt=1)  # max fraction of width / height
+    brightness: float = Field(ge=0, le=1)  # max additive change, fraction of the value range
+    contrast: float = Field(ge=0, lt=1)  # max fractional change around the image mean
+
+
+class VariantParams(_Section):
+    model: ModelName
+    augment: bool
+    epochs: int = Field(ge=1)
+    learning_rate: float = Field(gt=0)
+    fine_tune_epochs: int = Field(ge=0, default=0)  # transfer only: epochs with the top of the backbone unfrozen
+
+
+class TrainParams(_Section):
+    """``train@<variant>`` / ``evaluate@<variant>``: one entry per variant, shared input settings."""
+
+    image_size: int = Field(ge=46)  # square input; the four conv + pool blocks need at least 46
+    batch_size: int = Field(ge=1)
+    seed: int
+    augment: AugmentStrengths
+    transfer_weights: str  # ImageNet no-top weights file for `transfer`; "" looks in ~/.keras/models/
+    variants: dict[str, VariantParams]
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
     curate: CurateParams
     split: SplitParams
+    train: TrainParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -1,0 +1,134 @@
+"""The model variants: the original study's CNN and its ladder, a stronger from-scratch net and transfer.
+
+Backend-neutral Keras 3: layers and ``keras.ops`` only. Every model takes uint8-valued images
+(float tensors 0-255) and rescales them itself, so callers feed the cached arrays directly and
+the exported model carries its own preprocessing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from carid.params import AugmentStrengths, TrainParams, VariantParams
+from training.augment import AugmentParams, FusedAugment
+
+TRANSFER_BACKBONE = "MobileNetV2"
+TRANSFER_SIZES = (96, 128, 160, 192, 224)  # input sizes Keras publishes MobileNetV2 ImageNet weights for
+
+
+class MissingWeights(Exception):
+    """Pretrained weights that are not on this machine; the message names the file to place."""
+
+
+def _study_convs(x: keras.KerasTensor, batchnorm: bool) -> keras.KerasTensor:
+    for filters in (32, 64, 128, 128):
+        if batchnorm:
+            x = layers.Conv2D(filters, 3, use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        else:
+            x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    return x
+
+
+def study_cnn(size: int, dropout: float = 0.0, batchnorm: bool = False) -> keras.Model:
+    """The original study's CNN (``baseline``), optionally with dropout before the dense head and batch norm."""
+    inputs = keras.Input((size, size, 3), name="image")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = _study_convs(x, batchnorm)
+    x = layers.Flatten()(x)
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    x = layers.Dense(512, activation="relu")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="wagonr")(x)
+    return keras.Model(inputs, outputs, name="study_cnn")
+
+
+def residual_cnn(size: int) -> keras.Model:
+    """carid's stronger from-scratch net. Why: the study's Flatten + Dense(512) holds 95% of its parameters and
+    memorises 2,400 photos; global average pooling removes it, residual blocks with batch norm train a deeper
+    stack stably, and separable convolutions keep it cheaper per image than the baseline on a CPU."""
+    inputs = keras.Input((size, size, 3), name="image")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    for filters in (64, 128, 256):
+        shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)
+        shortcut = layers.BatchNormalization()(shortcut)
+        y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        y = layers.BatchNormalization()(y)
+        y = layers.Activation("relu")(y)
+        y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(y)
+        y = layers.BatchNormalization()(y)
+        y = layers.MaxPooling2D(3, strides=2, padding="same")(y)
+        x = layers.Activation("relu")(layers.Add()([y, shortcut]))
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="wagonr")(x)
+    return keras.Model(inputs, outputs, name="residual_cnn")
+
+
+def weights_file(size: int) -> str:
+    return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}_no_top.h5"
+
+
+def find_weights(size: int, configured: str) -> Path:
+    """The ImageNet weights for the transfer backbone: the configured path, else the Keras cache."""
+    if size not in TRANSFER_SIZES:
+        raise MissingWeights(f"transfer: ImageNet weights for {TRANSFER_BACKBONE} exist only for input sizes "
+                             f"{', '.join(map(str, TRANSFER_SIZES))}; set train.image_size to one of them")
+    path = Path(configured).expanduser() if configured else Path.home() / ".keras" / "models" / weights_file(size)
+    if not path.is_file():
+        raise MissingWeights(f"transfer: no ImageNet weights at {path}; place {weights_file(size)} there (from "
+                             f"keras.applications on a machine with internet) or set train.transfer_weights")
+    return path
+
+
+def transfer_cnn(size: int, weights: Path) -> tuple[keras.Model, keras.Model]:
+    """MobileNetV2 with ImageNet weights and a new head; returns (model, backbone) so training can unfreeze."""
+    backbone = keras.applications.MobileNetV2(input_shape=(size, size, 3), include_top=False, weights=str(weights))
+    backbone.trainable = False
+    inputs = keras.Input((size, size, 3), name="image")
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(inputs)  # MobileNetV2 expects [-1, 1]
+    x = backbone(x, training=False)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="wagonr")(x)
+    return keras.Model(inputs, outputs, name="transfer_mobilenetv2"), backbone
+
+
+def augment_params(a: AugmentStrengths) -> AugmentParams:
+    return AugmentParams(flip=a.flip, rotation=a.rotation, zoom=a.zoom, shift=a.shift, brightness=a.brightness,
+                         contrast=a.contrast)
+
+
+def with_augmentation(model: keras.Model, a: AugmentStrengths, seed: int) -> keras.Model:
+    """``model`` behind carid's fused augmentation, which acts only while training."""
+    size = model.input_shape[1]
+    inputs = keras.Input((size, size, 3), name="image")
+    x = FusedAugment(augment_params(a), value_range=(0.0, 255.0), seed=seed, name="augment")(inputs)
+    return keras.Model(inputs, model(x), name=f"{model.name}_augmented")
+
+
+def build(v: VariantParams, t: TrainParams) -> tuple[keras.Model, keras.Model | None]:
+    """The variant's model (augmentation included when asked) and, for transfer, its backbone."""
+    size = t.image_size
+    backbone = None
+    if v.model == "baseline":
+        model = study_cnn(size)
+    elif v.model == "dropout":
+        model = study_cnn(size, dropout=0.5)
+    elif v.model == "batchnorm":
+        model = study_cnn(size, dropout=0.5, batchnorm=True)
+    elif v.model == "residual":
+        model = residual_cnn(size)
+    else:
+        model, backbone = transfer_cnn(size, find_weights(size, t.transfer_weights))
+    if v.augment:
+        model = with_augmentation(model, t.augment, t.seed)
+    return model, backbone
