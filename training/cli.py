@@ -66,12 +66,12 @@ def evaluate(variant: VariantOpt, params: ParamsOpt = Path("params.yaml")) -> No
 @app.command("export")
 def export(params: ParamsOpt = Path("params.yaml"), out: Annotated[Path, typer.Option("--out")] = EXPORT) -> None:
     """Export the variant with the best val accuracy as .keras and ONNX, with metadata.json."""
-    from training.export import export_best
+    from training.export import ExportError, export_best
 
     p = params_or_exit(params)
     try:
         meta = export_best(list(p.train.variants), p.train, MODELS, EVALS, SPLIT, out)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ExportError) as exc:
         raise fail(f"export: {exc}") from None
     typer.echo(f"export: variant {meta['variant']} -> {out}/model.keras, {out}/model.onnx, {out}/metadata.json")
 

@@ -7,9 +7,12 @@ stripped, so the files load without carid installed.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -53,12 +56,32 @@ def data_hash(split_dir: Path) -> str:
     return h.hexdigest()
 
 
-def export_onnx(model: keras.Model, path: Path) -> None:
-    """Keras' own ONNX export (tf2onnx under TensorFlow); the batch dimension stays dynamic."""
+class ExportError(Exception):
+    """The ONNX file cannot be written here; the message says what is missing."""
+
+
+def export_onnx(model_file: Path, path: Path) -> None:
+    """Keras' own ONNX export of a saved ``.keras`` model, through TensorFlow's tf2onnx; the batch dimension stays
+    dynamic. Under another backend (JAX) the same file is exported by a TensorFlow-backend subprocess: Keras' JAX
+    route needs jax2onnx, whose MaxPool nodes onnxruntime rejects."""
     tmp = path.with_name(f".{path.name}.part")
-    size = model.input_shape[1]
-    spec = keras.InputSpec(shape=(None, size, size, 3), dtype="float32", name="image")
-    model.export(str(tmp), format="onnx", verbose=False, input_signature=[spec])
+    if keras.backend.backend() == "tensorflow":
+        model = keras.saving.load_model(model_file, compile=False)
+        size = model.input_shape[1]
+        spec = keras.InputSpec(shape=(None, size, size, 3), dtype="float32", name="image")
+        model.export(str(tmp), format="onnx", verbose=False, input_signature=[spec])
+    elif importlib.util.find_spec("tensorflow") is None:
+        raise ExportError(f"ONNX export needs TensorFlow (tf2onnx), which this machine lacks; {model_file} is "
+                          f"written: export it on a machine with carid installed: carid train export")
+    else:
+        code = ("import sys; from pathlib import Path; from training.export import export_onnx; "
+                "export_onnx(Path(sys.argv[1]), Path(sys.argv[2]))")
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+        proc = subprocess.run([sys.executable, "-c", code, str(model_file), str(path)], env=env,
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ExportError(f"ONNX export of {model_file} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return
     os.replace(tmp, path)
 
 
@@ -72,7 +95,7 @@ def export_best(variants: list[str], t: TrainParams, models: Path, evals: Path, 
     tmp_keras = out / f".{MODEL_FILE}.part.keras"
     model.save(tmp_keras)
     os.replace(tmp_keras, out / MODEL_FILE)
-    export_onnx(model, out / "model.onnx")
+    export_onnx(out / MODEL_FILE, out / "model.onnx")
     meta: dict[str, object] = {
         "variant": name,
         "classes": list(CLASS_LABELS),
