@@ -49,6 +49,7 @@ DEFAULT_MARKETPLACE = MarketplaceParams(
 class ShardParams(_Section):
     profile: str  # a shipped profile name (scraper/profiles/<name>.yaml) or a YAML path
     region: str  # a region key of that profile
+    target_per_class: int | None = Field(default=None, ge=0)  # this shard's own target (else scrape.target_per_class)
 
 
 class ScrapeParams(_Section):

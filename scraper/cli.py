@@ -48,7 +48,7 @@ def run(
     profile = profile.model_copy(update={"politeness": profile.politeness.model_copy(
         update={"delay_s": max(p.scrape.delay_s, profile.politeness.delay_s)})})
     root = project_root()
-    target = p.scrape.target_per_class if target_per_class is None else target_per_class
+    target = next(t for t in (target_per_class, conf.target_per_class, p.scrape.target_per_class) if t is not None)
 
     def scrape(url: str) -> None:
         job = ShardJob(profile, conf.region, url, out / profile.name / conf.region, root, target, remote_url)

@@ -8,9 +8,10 @@ if [ ! -x .venv/bin/carid ]; then
   exit 1
 fi
 start=$(date +%s)
-dvc repro "$@"
+dvc repro curate   # scrape@<shard> x 4, then curate
 # The person's review step, played by the answer-key stand-in reviewer (demo only): it writes
-# reject decisions for the junk the automatic checks let through; then curation re-runs.
+# reject decisions for the junk the automatic checks let through; then `dvc repro` re-runs curation
+# and everything after it: split, train@<variant>, evaluate@<variant>, export, report.
 carid marketplace answer-key --params params.yaml --out data/marketplace/answer_key.csv
 carid curate standin-review --answer-key data/marketplace/answer_key.csv
 dvc repro "$@"
@@ -20,5 +21,13 @@ echo "done in $(( $(date +%s) - start )) s. What was built:"
 for m in data/raw/*/*/manifest.csv; do
   [ -f "$m" ] && printf '  %-48s %6d photos\n' "$m" "$(( $(wc -l < "$m") - 1 ))"
 done
-echo "  curation: data/curated/accepted.csv, rejected.csv, report.html; review sheet data/curated/review.html"
+echo "  curation:  data/curated/accepted.csv, rejected.csv, report.html; contact sheet data/curated/review.html"
+echo "  split:     data/split/{train,val,test,holdout}.csv; report data/split/report.md"
+echo "  models:    data/models/<variant>/model.keras; scores and misclassified galleries in data/eval/<variant>/"
+echo "  report:    data/report.md"
+echo "  exported:  data/export/model.keras, model.onnx, metadata.json"
+echo
+cat data/report.md
+echo
+echo "Predict with the exported model: .venv/bin/carid predict PHOTO_OR_FOLDER... [--csv out.csv]"
 echo "Browse the demo marketplace yourself: .venv/bin/carid marketplace serve"
