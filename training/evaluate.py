@@ -84,6 +84,9 @@ def evaluate_variant(name: str, model_path: Path, split_dir: Path, root: Path, o
     with Live(dir=str(out / "live"), save_dvc_exp=False, dvcyaml=None, report=None) as live:
         for set_name in EVAL_SETS:
             arrays = load_split(split_dir / f"{set_name}.csv", root, size, progress=progress)
+            if len(arrays.photos) == 0:
+                log.warning("evaluate %s: %s.csv has no photos; no %s scores", name, set_name, set_name)
+                continue
             p = Predictions(set_name, arrays, predict(model, arrays.x))
             results[set_name] = scores_of(p)
             _plots(live, p)

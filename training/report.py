@@ -26,10 +26,11 @@ def report_md(variants: list[str], models: Path, evals: Path, export_meta: Path 
     for v in variants:
         train = json.loads((models / v / "train.json").read_text(encoding="utf-8"))
         scores = json.loads((evals / v / "scores.json").read_text(encoding="utf-8"))
-        test, hold = scores["test"], scores["holdout"]
+        test, hold = scores.get("test", {}), scores.get("holdout", {})
         lines.append(f"| {v} | {_fmt(STUDY_VAL.get(v))} | {_fmt(train['best_val_accuracy'])} | "
-                     f"{_fmt(test['accuracy'])} | {_fmt(hold['accuracy'])} | {_fmt(test['f1'])} | "
-                     f"{_fmt(test['roc_auc'])} | {_fmt(test['ece'])} | {train['best_epoch']} / {train['epochs']} | "
+                     f"{_fmt(test.get('accuracy'))} | {_fmt(hold.get('accuracy'))} | {_fmt(test.get('f1'))} | "
+                     f"{_fmt(test.get('roc_auc'))} | {_fmt(test.get('ece'))} | "
+                     f"{train['best_epoch']} / {train['epochs']} | "
                      f"{train['seconds_per_epoch']:.1f} | {train['parameters']:,} |")
     lines += ["", "Holdout: photos from the second site (Hyderabad), never used for training or model choice.",
               "Misclassified photos: `data/eval/<variant>/misclassified-test.html` and `-holdout.html`."]

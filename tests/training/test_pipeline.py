@@ -138,3 +138,15 @@ def test_decoded_arrays_come_from_the_cache_the_second_time(tmp_path: Path) -> N
     second = load_split(root / "data/split/val.csv", root, 48, cache=tmp_path / "c")
     assert second.x.dtype == np.uint8 and second.x.shape == (12, 48, 48, 3)
     assert np.array_equal(first.x, second.x) and np.array_equal(first.y, second.y)
+
+
+def test_an_empty_holdout_is_reported_not_fatal(trained: Path, tmp_path: Path) -> None:
+    from training.evaluate import evaluate_variant
+
+    split = tmp_path / "split"
+    split.mkdir()
+    (split / "test.csv").write_bytes((trained / "data/split/test.csv").read_bytes())
+    (split / "holdout.csv").write_text("sha256,path,label,site,region,listing_id,cluster_id\n", encoding="utf-8")
+    results = evaluate_variant("baseline", trained / "data/models/baseline/model.keras", split, trained,
+                               tmp_path / "eval", 48)
+    assert set(results) == {"test"} and results["test"]["n"] == 12  # type: ignore[index]
