@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from curatekit import REPO, project, rows
+from curatekit import project, rows
+from dvckit import dvc as _dvc
+from dvckit import dvc_project
 
 from carid.params import load_params
 from curation.decisions import DecisionsError
@@ -52,21 +50,10 @@ def test_conflicting_decisions_stop_before_anything_is_written(tmp_path: Path) -
     assert not paths.out.exists() and decisions.read_bytes() == text.encode()
 
 
-def _dvc(root: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
-    proc = subprocess.run(["dvc", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
 @pytest.mark.slow
 def test_editing_decisions_reruns_curate_with_real_dvc(tmp_path: Path) -> None:
     root = project(tmp_path)
-    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"curate": stages["curate"]}}), encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    _dvc(root, "init", "-q")
-    _dvc(root, "config", "core.analytics", "false")
+    dvc_project(root, "curate")
     assert "Running stage 'curate'" in _dvc(root, "repro")
     assert "Running stage" not in _dvc(root, "repro")  # nothing changed, nothing runs
     target = rows(root / "data/curated/accepted.csv")[0]["sha256"]

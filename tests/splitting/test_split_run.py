@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from dvckit import cli as _cli
+from dvckit import dvc as _dvc
+from dvckit import dvc_project
 from imagekit import scene
-from typer.testing import CliRunner
 
-from carid.cli import app
 from carid.params import load_params
 from splitting.leakage import LeakageError, find_leaks
 from splitting.records import COLUMNS, Photo, csv_text, read_photos
@@ -89,16 +88,6 @@ def test_a_leak_stops_the_split_and_writes_nothing(tmp_path: Path) -> None:
     assert not (root / "data/split").exists()
 
 
-def _cli(root: Path, *args: str) -> tuple[int, str]:
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        res = CliRunner().invoke(app, list(args))
-    finally:
-        os.chdir(cwd)
-    return res.exit_code, res.output
-
-
 def test_too_few_photos_is_one_clear_line_and_writes_nothing(tmp_path: Path) -> None:
     root = project(tmp_path, listings=8)  # 8 swift + 8 wagonr photos on the main site; 10 per class needed
     code, output = _cli(root, "split", "run")
@@ -133,20 +122,9 @@ def test_export_hard_links_the_keras_folder_layout(tmp_path: Path) -> None:
     assert len(list((images / "holdout").rglob("*.jpg"))) == len(read_photos(root / "data/split/holdout.csv"))
 
 
-def _dvc(root: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
-    proc = subprocess.run(["dvc", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
 def test_dvc_reruns_split_only_when_accepted_or_its_params_change(tmp_path: Path) -> None:
     root = project(tmp_path)
-    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"split": stages["split"]}}), encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    _dvc(root, "init", "-q")
-    _dvc(root, "config", "core.analytics", "false")
+    dvc_project(root, "split")
     assert "Running stage 'split'" in _dvc(root, "repro")
     assert "Running stage" not in _dvc(root, "repro")
 

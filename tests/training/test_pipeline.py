@@ -10,26 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dvckit import cli
 from trainkit import project
-from typer.testing import CliRunner
 
-from carid.cli import app
 from training.data import load_split
 
 VARIANTS = {
     "baseline": {"model": "baseline", "augment": False, "epochs": 8, "learning_rate": 0.001},
     "residual": {"model": "residual", "augment": True, "epochs": 1, "learning_rate": 0.001},
 }
-
-
-def cli(root: Path, *args: str) -> tuple[int, str]:
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        res = CliRunner().invoke(app, list(args))
-    finally:
-        os.chdir(cwd)
-    return res.exit_code, res.output
 
 
 @pytest.fixture(scope="module")
