@@ -112,7 +112,8 @@ def with_augmentation(model: keras.Model, a: AugmentStrengths, seed: int) -> ker
     size = model.input_shape[1]
     inputs = keras.Input((size, size, 3), name="image")
     # fill_mode "nearest": edge pixels extend, as in the study's ImageDataGenerator; cheaper than reflect on a CPU
-    x = FusedAugment(augment_params(a), value_range=(0.0, 255.0), fill_mode="nearest", seed=seed, name="augment")(inputs)
+    augment = FusedAugment(augment_params(a), value_range=(0.0, 255.0), fill_mode="nearest", seed=seed, name="augment")
+    x = augment(inputs)
     return keras.Model(inputs, model(x), name=f"{model.name}_augmented")
 
 
