@@ -59,3 +59,19 @@ def test_transfer_loads_weights_from_the_configured_file(tmp_path: Path) -> None
     model, backbone = build(v, t.model_copy(update={"image_size": 96, "transfer_weights": str(path)}))
     assert backbone is not None and not backbone.trainable
     assert model(np.zeros((1, 96, 96, 3), dtype="float32")).shape == (1, 1)
+
+
+def test_transfer_trains_frozen_then_fine_tunes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transfer variant end to end on toy photos: frozen epochs, then the top of the backbone unfrozen."""
+    from trainkit import project
+
+    from training.train import train_variant
+
+    monkeypatch.setenv("CARID_CACHE_DIR", str(tmp_path / "cache"))
+    weights = tmp_path / "backbone.weights.h5"
+    keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights=None).save_weights(weights)
+    root, p = project(tmp_path, {"transfer": {"model": "transfer", "augment": True, "epochs": 1,
+                                              "learning_rate": 0.001, "fine_tune_epochs": 1}})
+    t = p.train.model_copy(update={"image_size": 96, "transfer_weights": str(weights)})
+    result = train_variant("transfer", t, root / "data/split", root, tmp_path / "out")
+    assert result.epochs == 2 and (tmp_path / "out/model.keras").is_file()
