@@ -1,10 +1,12 @@
-"""Make the README's pictures: a rendered GaadiBazaar region page and a contact sheet of photos.
+"""Make the README's pictures: a rendered GaadiBazaar region page, a contact sheet of photos and, from a finished
+`dvc repro`, the top of a misclassified-photos gallery.
 
-    .venv/bin/python docs/make_pictures.py
+    .venv/bin/python docs/make_pictures.py [--gallery data/eval/residual/misclassified-holdout.html]
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -59,7 +61,23 @@ def contact_sheet(out: Path) -> None:
     sheet.save(out, optimize=True)
 
 
+def gallery(page: Path, out: Path) -> None:
+    with chromium(loopback_only=True) as driver:
+        driver.set_window_size(1200, 700)
+        driver.get(page.resolve().as_uri())
+        loaded = "return [...document.images].slice(0, 8).every(i => i.complete && i.naturalWidth > 0)"
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(loaded))
+        driver.save_screenshot(str(out))
+
+
 if __name__ == "__main__":
-    screenshot(DOCS / "listing-page.png")
-    contact_sheet(DOCS / "sample-photos.png")
-    print("wrote", DOCS / "listing-page.png", DOCS / "sample-photos.png")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gallery", type=Path, help="a misclassified-*.html page written by `carid train evaluate`")
+    args = ap.parse_args()
+    if args.gallery is not None:
+        gallery(args.gallery, DOCS / "misclassified.png")
+        print("wrote", DOCS / "misclassified.png")
+    else:
+        screenshot(DOCS / "listing-page.png")
+        contact_sheet(DOCS / "sample-photos.png")
+        print("wrote", DOCS / "listing-page.png", DOCS / "sample-photos.png")
