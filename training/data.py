@@ -13,8 +13,9 @@ import hashlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,14 +65,13 @@ def decode_many(paths: Sequence[Path], size: int, workers: int = 0, progress: bo
     out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
     workers = workers or os.cpu_count() or 1
     jobs = [(str(p), size) for p in paths]
-    if workers == 1 or len(jobs) < 64:
-        for i, arr in enumerate(tqdm(map(_decode_job, jobs), total=len(jobs), desc="decode", unit="photo",
-                                     disable=not progress)):
-            out[i] = arr
-        return out
-    # spawn, not fork: the caller may already hold TensorFlow or JAX threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = pool.map(_decode_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+    with ExitStack() as stack:
+        results: Iterator[np.ndarray] = map(_decode_job, jobs)
+        if workers > 1 and len(jobs) >= 64:
+            # spawn, not fork: the caller may already hold TensorFlow or JAX threads
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers,
+                                                           mp_context=multiprocessing.get_context("spawn")))
+            results = pool.map(_decode_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
         for i, arr in enumerate(tqdm(results, total=len(jobs), desc="decode", unit="photo", disable=not progress)):
             out[i] = arr
     return out

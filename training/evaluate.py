@@ -12,6 +12,7 @@ import numpy as np
 from dvclive import Live
 
 import training.augment  # noqa: F401  (registers FusedAugment for loading)
+from carid.atomic import write_texts
 from curation.decisions import CLASS_LABELS
 from training.data import Arrays, load_split
 from training.gallery import GalleryItem, write_misclassified_gallery
@@ -92,7 +93,7 @@ def evaluate_variant(name: str, model_path: Path, split_dir: Path, root: Path, o
             _plots(live, p)
             _gallery(out, root, p)
         live.summary = results
-    (out / "scores.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_texts(out, {"scores.json": json.dumps(results, indent=2, sort_keys=True) + "\n"})
     log.info("evaluate %s: %s", name, ", ".join(f"{k} accuracy {v['accuracy']:.4f}"  # type: ignore[index]
                                                  for k, v in results.items()))
     return results

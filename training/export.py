@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 
+from carid.atomic import write_texts
 from carid.params import TrainParams
 from curation.decisions import CLASS_LABELS
 from training.evaluate import load_model
@@ -109,8 +110,6 @@ def export_best(variants: list[str], t: TrainParams, models: Path, evals: Path, 
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
     }
-    tmp = out / ".metadata.json.part"
-    tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / "metadata.json")
+    write_texts(out, {"metadata.json": json.dumps(meta, indent=2) + "\n"})
     log.info("exported %s (val accuracy %.4f) to %s", name, val_acc, out)
     return meta

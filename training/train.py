@@ -12,6 +12,7 @@ from typing import Any
 import keras
 from dvclive import Live
 
+from carid.atomic import write_texts
 from carid.params import TrainParams, VariantParams
 from training.data import load_split
 from training.models import build
@@ -35,9 +36,9 @@ class TrainResult:
 class LiveLogger(keras.callbacks.Callback):
     """Per-epoch metrics and epoch times into dvclive."""
 
-    def __init__(self, live: Live, images: int) -> None:
+    def __init__(self, live: Live) -> None:
         super().__init__()
-        self.live, self.images = live, images
+        self.live = live
         self.times: list[float] = []
         self._start = 0.0
 
@@ -78,7 +79,7 @@ def train_variant(name: str, t: TrainParams, split_dir: Path, root: Path, out: P
     checkpoint = keras.callbacks.ModelCheckpoint(str(out / MODEL_FILE), monitor="val_accuracy", mode="max",
                                                  save_best_only=True)
     with Live(dir=str(out / "live"), save_dvc_exp=False, dvcyaml=None, report=None) as live:
-        logger = LiveLogger(live, len(train.x))
+        logger = LiveLogger(live)
         fit = {"batch_size": t.batch_size, "validation_data": (val.x, val.y), "shuffle": True,
                "callbacks": [logger, checkpoint], "verbose": 2 if progress else 0}
         history = model.fit(train.x, train.y, epochs=v.epochs, **fit).history
@@ -94,6 +95,6 @@ def train_variant(name: str, t: TrainParams, split_dir: Path, root: Path, out: P
         result = TrainResult(name, best + 1, accs[best], len(accs), round(seconds, 3),
                              round(len(train.x) / seconds, 1), int(model.count_params()))
         live.summary = {**asdict(result), "final": {k: float(vals[-1]) for k, vals in history.items()}}
-    (out / "train.json").write_text(json.dumps(asdict(result), indent=2) + "\n", encoding="utf-8")
+    write_texts(out, {"train.json": json.dumps(asdict(result), indent=2) + "\n"})
     log.info("train %s: best epoch %d, val accuracy %.4f, %.1f s/epoch", name, best + 1, accs[best], seconds)
     return result
