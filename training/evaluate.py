@@ -85,13 +85,13 @@ def evaluate_variant(name: str, model_path: Path, split_dir: Path, root: Path, o
     with Live(dir=str(out / "live"), save_dvc_exp=False, dvcyaml=None, report=None) as live:
         for set_name in EVAL_SETS:
             arrays = load_split(split_dir / f"{set_name}.csv", root, size, progress=progress)
+            p = Predictions(set_name, arrays, predict(model, arrays.x))
+            _gallery(out, root, p)  # always written: dvc.yaml declares it, even for an empty set
             if len(arrays.photos) == 0:
                 log.warning("evaluate %s: %s.csv has no photos; no %s scores", name, set_name, set_name)
                 continue
-            p = Predictions(set_name, arrays, predict(model, arrays.x))
             results[set_name] = scores_of(p)
             _plots(live, p)
-            _gallery(out, root, p)
         live.summary = results
     write_texts(out, {"scores.json": json.dumps(results, indent=2, sort_keys=True) + "\n"})
     log.info("evaluate %s: %s", name, ", ".join(f"{k} accuracy {v['accuracy']:.4f}"  # type: ignore[index]

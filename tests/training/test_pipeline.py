@@ -139,3 +139,4 @@ def test_an_empty_holdout_is_reported_not_fatal(trained: Path, tmp_path: Path) -
     results = evaluate_variant("baseline", trained / "data/models/baseline/model.keras", split, trained,
                                tmp_path / "eval", 48)
     assert set(results) == {"test"} and results["test"]["n"] == 12  # type: ignore[index]
+    assert (tmp_path / "eval/misclassified-holdout.html").is_file()  # a declared DVC output, so always written
