@@ -5,10 +5,12 @@ How the split stays deterministic and stable:
   group never straddles two splits;
 - each group's place in the queue is a keyed hash (BLAKE2b of the seed and its smallest
   listing key), so it depends on the group alone, not on what else was accepted;
-- groups are dealt in that order, first fit, to test, then val, then train, until every
-  split has its count per class. Removing a few photos only shifts the three boundaries in
-  the queue by about as many photos as were removed before them, so most photos keep
-  their split (the test measures it).
+- the queue is interleaved by class and region (systematic sampling), then dealt in order
+  to test, then val, then train, until every split has its count per class; a group that
+  overflows a split leaves its extra photos unused. Removing a few photos only shifts the
+  three boundaries in the queue by about as many photos as were removed before them, so
+  most photos keep their split (the test measures it). First-fit dealing is the fallback
+  when dealing in order cannot fill every split.
 """
 
 from __future__ import annotations

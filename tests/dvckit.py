@@ -13,10 +13,17 @@ from typer.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 
 
-def dvc(root: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
-    proc = subprocess.run(["dvc", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def dvc_env(**extra: str) -> dict[str, str]:
+    """This environment with the venv's tools first on PATH, DVC analytics off, and ``extra``."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+            **extra}
+
+
+def dvc(root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+    """Run ``dvc ARGS`` in ``root``; fails the test, with the output's tail, when dvc fails."""
+    proc = subprocess.run(["dvc", *args], cwd=root, env=env or dvc_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"dvc {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
 

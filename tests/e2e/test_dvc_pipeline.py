@@ -11,12 +11,13 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from dvckit import dvc as run_dvc
+from dvckit import dvc_env
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = ("baseline", "dropout")
@@ -61,15 +62,12 @@ def git(root: Path, *args: str) -> None:
 
 
 def env(cache: Path) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-            "ITERATIVE_DO_NOT_TRACK": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "CARID_CACHE_DIR": str(cache),
-            "KERAS_BACKEND": "tensorflow"}
+    return dvc_env(ITERATIVE_DO_NOT_TRACK="1", TF_CPP_MIN_LOG_LEVEL="2", CARID_CACHE_DIR=str(cache),
+                   KERAS_BACKEND="tensorflow")
 
 
 def dvc(root: Path, cache: Path, *args: str) -> str:
-    proc = subprocess.run(["dvc", *args], cwd=root, env=env(cache), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, f"dvc {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+    return run_dvc(root, *args, env=env(cache), timeout=900)
 
 
 def ran(output: str) -> set[str]:
