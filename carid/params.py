@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 FaultName = Literal[
-    "ratelimit", "error5xx", "slow", "truncate", "content-type", "robots-partial", "robots-all",
+    "ratelimit", "error5xx", "slow", "truncate", "dropped", "content-type", "robots-partial", "robots-all",
     "oversize", "bomb", "endless", "redirect-offsite", "bad-filename",
 ]
 

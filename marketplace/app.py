@@ -9,6 +9,7 @@ rendered with numbered pagination and other class names and URLs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import struct
@@ -30,6 +31,7 @@ from starlette.responses import (
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from carid.params import MarketplaceParams
 from marketplace.faults import FaultInjector, _share
@@ -87,6 +89,8 @@ class Site:
             headers["Content-Disposition"] = 'inline; filename="../../../../tmp/carid-escape.jpg"'
         if fault == "truncate":
             return Response(body[: len(body) // 2], media_type="image/jpeg", headers=headers)
+        if fault == "dropped":
+            return _Dropped(body, media_type="image/jpeg", headers=headers)
         if fault == "content-type":
             return HTMLResponse("<html><body><h1>Checking your browser...</h1></body></html>")
         return Response(body, media_type="image/jpeg", headers=headers)
@@ -120,6 +124,24 @@ class Site:
         if self.faults.hits("redirect-offsite", listing.listing_id):
             extras.append(f"/media/go/{token}.jpg")
         return extras
+
+
+class _Dropped(Response):
+    """Declares the whole body's length, sends half, then hangs up: a connection lost mid-body."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        raise _HangUp
+
+
+class _HangUp(Exception):
+    """Ends a response early; the server closes the connection."""
+
+
+def quiet_hangups(record: logging.LogRecord) -> bool:
+    """A filter for the server's error log: a deliberate hang-up is not an error worth a traceback."""
+    return not (record.exc_info and record.exc_info[0] is _HangUp)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -1,9 +1,9 @@
 """Switchable faults, so the scraper has real trouble to survive.
 
-Transient faults (rate limits, 5xx, truncated bodies, wrong content types,
-slow answers) hit a stable share of URLs on their first request only: a
-polite client that retries gets the real answer, so a faulty run can end with
-the same data as a clean one. Hostile faults add extra gallery entries that a
+Transient faults (rate limits, 5xx, truncated bodies, connections dropped
+mid-body, wrong content types, slow answers) hit a stable share of URLs on
+their first request only: a polite client that retries gets the real answer,
+so a faulty run can end with the same data as a clean one. Hostile faults add extra gallery entries that a
 careful client must refuse (bombs, oversized bodies, off-site redirects).
 """
 
@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-TRANSIENT = ("ratelimit", "error5xx", "slow", "truncate", "content-type")
+TRANSIENT = ("ratelimit", "error5xx", "slow", "truncate", "dropped", "content-type")
 
 
 def _share(*parts: object) -> float:

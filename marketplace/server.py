@@ -14,7 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from carid.params import MarketplaceParams
-from marketplace.app import Site, hyderabad_app, main_app
+from marketplace.app import Site, hyderabad_app, main_app, quiet_hangups
 from marketplace.inventory import Inventory
 from marketplace.store import PhotoStore
 
@@ -66,6 +66,7 @@ def running_marketplace(
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)
         server = _Server(config)
+        logging.getLogger("uvicorn.error").addFilter(quiet_hangups)  # after Config, which sets up logging
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         servers.append(server)

@@ -124,7 +124,7 @@ def test_no_faults_when_off(marketplace, small_params) -> None:
     assert api["items"] == [] and api["next_page"] is None
 
 
-@pytest.mark.parametrize("fault", ["ratelimit", "error5xx", "truncate", "content-type", "slow"])
+@pytest.mark.parametrize("fault", ["ratelimit", "error5xx", "truncate", "content-type", "slow", "dropped"])
 def test_transient_fault_hits_first_request_then_clears(small_params, tmp_path, fault: str) -> None:
     with _faulty(small_params, tmp_path, fault) as urls:
         # Pages can fail too (429/5xx): read the gallery on a second try if needed.
@@ -136,11 +136,18 @@ def test_transient_fault_hits_first_request_then_clears(small_params, tmp_path, 
             resp = requests.get(page, timeout=10)
         assert resp.status_code == 200
         url = urls.main + BeautifulSoup(resp.text, "html.parser").select(".gallery img")[0]["data-src"]
-        first = requests.get(url, timeout=10)
+        if fault == "dropped":  # the body stops half-way and the connection closes
+            with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+                requests.get(url, timeout=10)
+            first = None
+        else:
+            first = requests.get(url, timeout=10)
         second = requests.get(url, timeout=10)
         assert second.status_code == 200 and second.headers["content-type"] == "image/jpeg"
         good = second.content
-        if fault == "ratelimit":
+        if first is None:
+            assert len(good) > 1000
+        elif fault == "ratelimit":
             assert first.status_code == 429 and first.headers["retry-after"] == "1"
         elif fault == "error5xx":
             assert first.status_code >= 500

@@ -42,7 +42,8 @@ def test_honours_retry_after(small_params, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(("fault", "reason"), [
-    ("error5xx", "http-503"), ("truncate", "undecodable"), ("content-type", "bad-content-type")])
+    ("error5xx", "http-503"), ("truncate", "undecodable"), ("content-type", "bad-content-type"),
+    ("dropped", "broken-body")])
 def test_transient_faults_are_retried(small_params, tmp_path, fault: str, reason: str) -> None:
     with _served(small_params, tmp_path, fault) as urls:
         fetcher = Fetcher(POLITE)

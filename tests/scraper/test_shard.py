@@ -60,7 +60,7 @@ def test_small_shard_end_to_end(clean_delhi, small_params, photo_cache) -> None:
 
 
 def test_every_fault_at_once_gives_the_same_manifest(clean_delhi, small_params, tmp_path) -> None:
-    faults = ["ratelimit", "error5xx", "slow", "truncate", "content-type", "oversize", "bomb",
+    faults = ["ratelimit", "error5xx", "slow", "truncate", "dropped", "content-type", "oversize", "bomb",
               "redirect-offsite", "bad-filename", "endless"]
     params = small_params.model_copy(update={"faults": faults, "fault_rate": 0.15})
     with running_marketplace(params, store=PhotoStore(tmp_path / "cache")) as urls:
@@ -71,7 +71,7 @@ def test_every_fault_at_once_gives_the_same_manifest(clean_delhi, small_params, 
         clean_out / "data/raw/gaadibazaar/delhi/manifest.csv", drop)
     assert summary.skipped["bomb"] > 0 and summary.skipped["too-large"] > 0
     assert summary.skipped["offsite-redirect"] > 0
-    for reason in ("http-429", "http-503", "undecodable", "bad-content-type"):
+    for reason in ("http-429", "http-503", "undecodable", "bad-content-type", "broken-body"):
         assert summary.retries[f"retry:{reason}"] > 0, reason
     assert summary.capped  # endless pagination was cut off
     assert not list(tmp_path.rglob("*escape*"))  # the hostile file name went nowhere
