@@ -4,9 +4,11 @@ Prints, in one run:
 - listing pages per second: Selenium walking one region's "load more" pages;
 - the downloader's photos per second (polite fetch + validation + sha256 +
   atomic write) as a ratio to a bare concurrent ``requests`` GET of the same
-  URLs at the same concurrency, which is the loopback limit.
+  URLs at the same concurrency, which is the loopback limit. The downloader
+  writes once to the temp folder's disk, as a scrape does, and once to RAM
+  (/dev/shm), which shows how much of the gap is the file system's.
 
-    .venv/bin/python benchmarks/scrape_bench.py [--listings 200] [--concurrency 4]
+    .venv/bin/python benchmarks/scrape_bench.py [--listings 300] [--concurrency 4] [--reps 5]
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,18 +56,32 @@ def served(listings: int) -> Iterator[SimpleNamespace]:
             proc.wait(timeout=20)
 
 
+def _folders(ram: bool) -> list[tuple[str, str]]:
+    """Where the downloader writes: the disk a scrape writes to, and RAM (to show the disk's share)."""
+    out = [("disk", tempfile.gettempdir())]
+    if ram and Path("/dev/shm").is_dir():
+        out.append(("ram", "/dev/shm"))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--listings", type=int, default=300, help="listings in the benchmark region")
     ap.add_argument("--concurrency", type=int, default=4)
-    ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions; the best of each is reported")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions")
+    ap.add_argument("--no-ram", action="store_true", help="skip the run that writes to /dev/shm")
     args = ap.parse_args()
     profile = load_profile("gaadibazaar")
     profile = profile.model_copy(update={"politeness": profile.politeness.model_copy(
         update={"concurrency": args.concurrency, "delay_s": 0.0})})
     # The marketplace runs in its own process, as in a real scrape: in-process it would share
     # the client's GIL and turn every bit of client work into server slowness too.
-    with tempfile.TemporaryDirectory() as tmp, served(args.listings) as urls:
+    with ExitStack() as stack:
+        urls = stack.enter_context(served(args.listings))
+        # Nothing is deleted until the end: on this machine's ext4 (mounted with discard), a
+        # burst of deletes slows the creates that follow and would bias whichever run came next.
+        targets = {name: Path(stack.enter_context(tempfile.TemporaryDirectory(dir=base)))
+                   for name, base in _folders(not args.no_ram)}
         fetcher = Fetcher(profile.politeness.politeness())
         with chromium(loopback_only=True) as driver:
             crawler = ListingCrawler(driver, profile, fetcher)
@@ -73,31 +90,42 @@ def main() -> None:
             crawl_s = time.perf_counter() - start
         session = requests.Session()
         photo_urls = [u for c in cards for u in parse_gallery(session.get(c.url, timeout=30).text, profile, c.url)]
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(lambda u: session.get(u, timeout=30).content, photo_urls))  # render + cache once
+        pool = stack.enter_context(ThreadPoolExecutor(args.concurrency))
+        list(pool.map(lambda u: session.get(u, timeout=30).content, photo_urls))  # render + cache once
 
-            def bare(url: str) -> int:
-                return len(session.get(url, timeout=30).content)
+        def bare(url: str) -> int:
+            return len(session.get(url, timeout=30).content)
 
-            timings: dict[str, list[float]] = {"bare": [], "carid": []}
-            for rep in range(args.reps):  # interleaved; each carid run writes into a fresh folder
-                folder = Path(tmp) / f"images-{rep}"
+        def bare_write(rep: int) -> Callable[[str], int]:  # the disk's own cost, for reference
+            folder = targets["disk"] / f"bare-{rep}"
+            folder.mkdir()
+            return lambda url: (folder / url.rsplit("/", 1)[-1]).write_bytes(session.get(url, timeout=30).content)
 
-                def ours(url: str, folder: Path = folder) -> int:
-                    return download_photo(fetcher, url, folder, 64)[0].size
-
-                for name, fn in (("bare", bare), ("carid", ours)):
-                    start = time.perf_counter()
-                    list(pool.map(fn, photo_urls))
-                    timings[name].append(time.perf_counter() - start)
+        runs: dict[str, Callable[[int], Callable[[str], int]]] = {"bare": lambda rep: bare, "bare+write": bare_write}
+        for name, folder in targets.items():
+            def ours(rep: int, folder: Path = folder) -> Callable[[str], int]:
+                return lambda url: download_photo(fetcher, url, folder / str(rep), 64)[0].size
+            runs[name] = ours
+        rates: dict[str, list[float]] = {name: [] for name in runs}
+        for rep in range(args.reps):  # interleaved; each carid run writes into a fresh folder
+            for name, make in runs.items():
+                fn = make(rep)
+                start = time.perf_counter()
+                list(pool.map(fn, photo_urls))
+                rates[name].append(len(photo_urls) / (time.perf_counter() - start))
     n = len(photo_urls)
-    bare_s, ours_s = min(timings["bare"]), min(timings["carid"])
     print(f"listing pages (load-more, Selenium): {crawler.pages + 1} pages, {len(cards)} cards in {crawl_s:.2f} s"
           f" = {(crawler.pages + 1) / crawl_s:.1f} pages/s")
-    print(f"bare concurrent GET (c={args.concurrency}):   {n / bare_s:8.1f} photos/s ({n} photos, best of {args.reps})")
-    print(f"carid downloader (c={args.concurrency}):      {n / ours_s:8.1f} photos/s"
-          "  (robots + validate + sha256 + atomic write)")
-    print(f"ratio carid / bare:                 {bare_s / ours_s:.2f}  (target >= 0.8)")
+    print(f"{n} photos, concurrency {args.concurrency}, {args.reps} interleaved runs each; photos/s median (min-max)")
+    bare_median = statistics.median(rates["bare"])
+    for name, values in rates.items():
+        label = {"bare": "bare concurrent GET", "bare+write": f"bare GET + plain write, disk ({targets['disk'].parent})"
+                 }.get(name, f"carid downloader, {name} ({targets.get(name, Path('.')).parent})")
+        line = f"  {label:46s} {statistics.median(values):7.1f} ({min(values):.0f}-{max(values):.0f})"
+        if name != "bare":
+            line += f"  ratio {statistics.median(values) / bare_median:.2f}"
+        print(line)
+    print("  ratio = carid median / bare median (target >= 0.8); carid = robots + validate + sha256 + atomic write")
 
 
 if __name__ == "__main__":
