@@ -60,3 +60,29 @@ def test_clean_partials_removes_only_temp_files(tmp_path: Path) -> None:
     assert clean_partials(tmp_path) == 1
     assert [p.name for p in tmp_path.iterdir()] == [kept.name]
     assert clean_partials(tmp_path / "missing") == 0
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    """A real write error (the file-size limit, as on a full disk) removes the temp file and stores nothing."""
+    import subprocess
+    import sys
+    import textwrap
+
+    body = _jpeg((1200, 900))
+    (tmp_path / "body.jpg").write_bytes(body)
+    script = textwrap.dedent(f"""
+        import resource, signal, sys
+        from pathlib import Path
+        from scraper.images import inspect_image, store_image
+        body = Path({str(tmp_path / "body.jpg")!r}).read_bytes()
+        info = inspect_image(body, "image/jpeg", 64)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(body) // 2, resource.RLIM_INFINITY))
+        try:
+            store_image(Path({str(tmp_path / "images")!r}), body, info)
+        except OSError as exc:
+            sys.exit(f"write failed: {{exc.strerror}}")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "write failed" in result.stderr, result.stderr
+    assert list((tmp_path / "images").iterdir()) == []
