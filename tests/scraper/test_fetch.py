@@ -94,3 +94,42 @@ def test_unreachable_site(tmp_path) -> None:
     with pytest.raises(FetchError) as info:
         fetcher.allowed(f"http://127.0.0.1:{port}/used-cars/delhi")
     assert info.value.reason == "unreachable" and str(port) in str(info.value)
+
+
+def test_a_body_that_stalls_times_out_and_is_retried(tmp_path) -> None:
+    """Headers arrive, then the body stops coming: a read timeout mid-body, retried, then given up."""
+    import dataclasses
+    import socket
+    import threading
+
+    stop = threading.Event()
+    served: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            served.append(1)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 5000\r\n\r\n" + b"\xff" * 100)
+            stop.wait(3)
+
+    def stall(listener: socket.socket) -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        threading.Thread(target=stall, args=(listener,), daemon=True).start()
+        fetcher = Fetcher(dataclasses.replace(POLITE, timeout_s=0.3, max_retries=1))
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/photo.jpg"
+        try:
+            with pytest.raises(FetchError) as info:
+                fetcher._get(url, _image)  # no robots.txt on this stub: straight to the photo
+        finally:
+            stop.set()
+    assert info.value.reason == "gave-up" and "timeout" in str(info.value)
+    assert fetcher.stats["retry:timeout"] == 2 and len(served) == 2
