@@ -3,8 +3,9 @@
 Transient faults (rate limits, 5xx, truncated bodies, connections dropped
 mid-body, wrong content types, slow answers) hit a stable share of URLs on
 their first request only: a polite client that retries gets the real answer,
-so a faulty run can end with the same data as a clean one. Hostile faults add extra gallery entries that a
-careful client must refuse (bombs, oversized bodies, off-site redirects).
+so a faulty run can end with the same data as a clean one. Hostile faults add
+extra gallery entries that a careful client must refuse (bombs, oversized
+bodies, off-site redirects).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Polite HTTP with requests: robots.txt, retries with backoff, redirect and size limits.
 
 Retries honour ``Retry-After`` on 429 and back off exponentially on 5xx,
-timeouts, connections dropped mid-body and bodies that fail validation (a truncated image or an HTML error
-page served as a photo is usually transient). Redirects are followed by hand
-so that a hop to another host is refused unless the profile allows it.
+timeouts, connections dropped mid-body and bodies that fail validation (a
+truncated image or an HTML error page served as a photo is usually transient).
+Redirects are followed by hand so that a hop to another host is refused unless
+the profile allows it.
 """
 
 from __future__ import annotations
