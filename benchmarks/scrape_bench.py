@@ -56,6 +56,9 @@ def served(listings: int) -> Iterator[SimpleNamespace]:
             proc.wait(timeout=20)
 
 
+BARE = "bare concurrent GET"
+
+
 def _folders(ram: bool) -> list[tuple[str, str]]:
     """Where the downloader writes: the disk a scrape writes to, and RAM (to show the disk's share)."""
     out = [("disk", tempfile.gettempdir())]
@@ -101,30 +104,29 @@ def main() -> None:
             folder.mkdir()
             return lambda url: (folder / url.rsplit("/", 1)[-1]).write_bytes(session.get(url, timeout=30).content)
 
-        runs: dict[str, Callable[[int], Callable[[str], int]]] = {"bare": lambda rep: bare, "bare+write": bare_write}
+        disk = targets["disk"].parent
+        runs: dict[str, Callable[[int], Callable[[str], int]]] = {
+            BARE: lambda rep: bare, f"bare GET + plain write, disk ({disk})": bare_write}
         for name, folder in targets.items():
             def ours(rep: int, folder: Path = folder) -> Callable[[str], int]:
                 return lambda url: download_photo(fetcher, url, folder / str(rep), 64)[0].size
-            runs[name] = ours
-        rates: dict[str, list[float]] = {name: [] for name in runs}
-        for rep in range(args.reps):  # interleaved; each carid run writes into a fresh folder
-            for name, make in runs.items():
+            runs[f"carid downloader, {name} ({folder.parent})"] = ours
+        rates: dict[str, list[float]] = {label: [] for label in runs}
+        for rep in range(args.reps):  # interleaved; each run writes into a fresh folder
+            for label, make in runs.items():
                 fn = make(rep)
                 start = time.perf_counter()
                 list(pool.map(fn, photo_urls))
-                rates[name].append(len(photo_urls) / (time.perf_counter() - start))
+                rates[label].append(len(photo_urls) / (time.perf_counter() - start))
     n = len(photo_urls)
     print(f"listing pages (load-more, Selenium): {crawler.pages + 1} pages, {len(cards)} cards in {crawl_s:.2f} s"
           f" = {(crawler.pages + 1) / crawl_s:.1f} pages/s")
     print(f"{n} photos, concurrency {args.concurrency}, {args.reps} interleaved runs each; photos/s median (min-max)")
-    bare_median = statistics.median(rates["bare"])
-    for name, values in rates.items():
-        label = {"bare": "bare concurrent GET", "bare+write": f"bare GET + plain write, disk ({targets['disk'].parent})"
-                 }.get(name, f"carid downloader, {name} ({targets.get(name, Path('.')).parent})")
-        line = f"  {label:46s} {statistics.median(values):7.1f} ({min(values):.0f}-{max(values):.0f})"
-        if name != "bare":
-            line += f"  ratio {statistics.median(values) / bare_median:.2f}"
-        print(line)
+    bare_median = statistics.median(rates[BARE])
+    for label, values in rates.items():
+        median = statistics.median(values)
+        ratio = "" if label == BARE else f"  ratio {median / bare_median:.2f}"
+        print(f"  {label:46s} {median:7.1f} ({min(values):.0f}-{max(values):.0f}){ratio}")
     print("  ratio = carid median / bare median (target >= 0.8); carid = robots + validate + sha256 + atomic write")
 
 
