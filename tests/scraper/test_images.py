@@ -1,4 +1,8 @@
 import io
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -44,11 +48,30 @@ def test_bad_bodies(body: bytes, ctype: str, error: type, reason: str) -> None:
     assert info.value.reason == reason  # type: ignore[attr-defined]
 
 
-def test_store_names_by_content_and_is_idempotent(tmp_path: Path) -> None:
+@pytest.fixture(params=["unnamed", "rename"])
+def store_mode(request, monkeypatch) -> str:
+    """Both ways store_image writes: an unnamed O_TMPFILE file linked in (Linux), or temp file + rename."""
+    import scraper.images
+
+    if request.param == "unnamed" and not scraper.images._O_TMPFILE:
+        pytest.skip("no O_TMPFILE here")
+    if request.param == "rename":
+        monkeypatch.setattr(scraper.images, "_O_TMPFILE", 0)
+    return str(request.param)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="O_TMPFILE is Linux's")
+def test_linux_uses_unnamed_files() -> None:
+    import scraper.images
+
+    assert scraper.images._O_TMPFILE  # else the "unnamed" cases below would only skip
+
+
+def test_store_names_by_content_and_is_idempotent(tmp_path: Path, store_mode: str) -> None:
     body = _jpeg()
     info = inspect_image(body, "image/jpeg", 64)
     path = store_image(tmp_path / "images", body, info)
-    assert path == tmp_path / "images" / f"{info.sha256}.jpg"
+    assert path == tmp_path / "images" / f"{info.sha256}.jpg" and path.read_bytes() == body
     assert store_image(tmp_path / "images", body, info) == path
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [path.name]  # no temp files left
 
@@ -62,27 +85,45 @@ def test_clean_partials_removes_only_temp_files(tmp_path: Path) -> None:
     assert clean_partials(tmp_path / "missing") == 0
 
 
-def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
-    """A real write error (the file-size limit, as on a full disk) removes the temp file and stores nothing."""
-    import subprocess
-    import sys
-    import textwrap
-
+def _store_in_subprocess(tmp_path: Path, mode: str, on_limit: str) -> subprocess.CompletedProcess[str]:
+    """store_image of a 1200x900 JPEG in a child whose file-size limit is half the body (a real write error)."""
     body = _jpeg((1200, 900))
     (tmp_path / "body.jpg").write_bytes(body)
     script = textwrap.dedent(f"""
         import resource, signal, sys
         from pathlib import Path
+        import scraper.images
         from scraper.images import inspect_image, store_image
+        if {mode!r} == "rename":
+            scraper.images._O_TMPFILE = 0
         body = Path({str(tmp_path / "body.jpg")!r}).read_bytes()
         info = inspect_image(body, "image/jpeg", 64)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        signal.signal(signal.SIGXFSZ, signal.{on_limit})
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (len(body) // 2, resource.RLIM_INFINITY))
         try:
             store_image(Path({str(tmp_path / "images")!r}), body, info)
         except OSError as exc:
             sys.exit(f"write failed: {{exc.strerror}}")
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path, store_mode: str) -> None:
+    """A write error (EFBIG here, as ENOSPC on a full disk) stores nothing and leaves no temp file."""
+    result = _store_in_subprocess(tmp_path, store_mode, "SIG_IGN")
     assert result.returncode == 1 and "write failed" in result.stderr, result.stderr
     assert list((tmp_path / "images").iterdir()) == []
+
+
+def test_a_write_killed_midway(tmp_path: Path, store_mode: str) -> None:
+    """SIGXFSZ kills the writer mid-write, with no chance to clean up: the unnamed file vanishes with
+    the process; the renaming fallback leaves a temp file that clean_partials (run at every resume) removes."""
+    result = _store_in_subprocess(tmp_path, store_mode, "SIG_DFL")
+    assert result.returncode == -signal.SIGXFSZ, result.stderr
+    left = [p.name for p in (tmp_path / "images").iterdir()]
+    if store_mode == "unnamed":
+        assert left == []
+    else:
+        assert len(left) == 1 and left[0].startswith(".part-")
+        assert clean_partials(tmp_path / "images") == 1
