@@ -94,10 +94,11 @@ def main() -> None:
         session = requests.Session()
         photo_urls = [u for c in cards for u in parse_gallery(session.get(c.url, timeout=30).text, profile, c.url)]
         pool = stack.enter_context(ThreadPoolExecutor(args.concurrency))
-        list(pool.map(lambda u: session.get(u, timeout=30).content, photo_urls))  # render + cache once
 
         def bare(url: str) -> int:
             return len(session.get(url, timeout=30).content)
+
+        list(pool.map(bare, photo_urls))  # render + cache once
 
         def bare_write(rep: int) -> Callable[[str], int]:  # the disk's own cost, for reference
             folder = targets["disk"] / f"bare-{rep}"
