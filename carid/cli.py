@@ -9,6 +9,7 @@ from carid.log import setup_logging
 from curation.cli import app as curate_app
 from marketplace.cli import app as marketplace_app
 from scraper.cli import app as scrape_app
+from serving.cli import serve_command
 from splitting.cli import app as split_app
 from training.cli import app as train_app
 from training.cli import predict_command
@@ -26,6 +27,7 @@ app.add_typer(curate_app, name="curate")
 app.add_typer(split_app, name="split")
 app.add_typer(train_app, name="train")
 app.command("predict")(predict_command)
+app.command("serve")(serve_command)
 
 
 def _version(value: bool) -> None:

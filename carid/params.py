@@ -143,12 +143,29 @@ class TrainParams(_Section):
     variants: dict[str, VariantParams]
 
 
+class ServeParams(_Section):
+    """``carid serve``: request limits and micro-batching of the prediction service."""
+
+    max_batch: int = Field(ge=1)  # photos run through the model at once
+    max_wait_ms: float = Field(ge=0)  # how long the first photo of a batch waits for more
+    max_files: int = Field(ge=1)  # photos in one request
+    max_file_bytes: int = Field(ge=1)  # bytes per photo
+    max_pixels: int = Field(ge=1)  # width x height per photo (decompression bombs)
+    threads: int = Field(ge=0)  # onnxruntime intra-op threads (0: one per core)
+
+
+#: What ``carid serve`` uses outside a project (no params.yaml).
+DEFAULT_SERVE = ServeParams(max_batch=32, max_wait_ms=2.0, max_files=32, max_file_bytes=15_000_000,
+                            max_pixels=40_000_000, threads=0)
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
     curate: CurateParams
     split: SplitParams
     train: TrainParams
+    serve: ServeParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -1,10 +1,10 @@
 """Photos decoded and resized once into uint8 arrays, cached by content, so a second run trains at once.
 
 The cache key is the photos' sha256 digests in order, the size and the decoder version: the
-same split at the same size loads from one ``.npz`` file whatever its path. Decoding uses
-Pillow's JPEG draft mode (the decoder scales by 1/2, 1/4 or 1/8 on its own) and then a
-bilinear resize to the square input, as Keras' ``image_dataset_from_directory`` does
-(no aspect-preserving crop). Works without TensorFlow: plain numpy arrays feed any backend.
+same split at the same size loads from one ``.npz`` file whatever its path. Decoding is
+:func:`carid.images.decode_to_array` (draft decode, EXIF orientation, alpha on white, bilinear
+resize of the whole photo), the same function prediction and the prediction service use.
+Works without TensorFlow: plain numpy arrays feed any backend.
 """
 
 from __future__ import annotations
@@ -20,20 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
+from carid.images import UnreadablePhoto, decode_to_array
 from carid.paths import cache_dir
 from curation.decisions import CLASS_LABELS
 from splitting.records import Photo, read_photos
 
 log = logging.getLogger(__name__)
 
-DECODER_VERSION = 1  # bump when decode() changes, so old cache entries are not reused
-
-
-class UnreadablePhoto(Exception):
-    """A photo that cannot be decoded; the message names the file."""
+DECODER_VERSION = 2  # bump when decode() changes, so old cache entries are not reused
 
 
 @dataclass(frozen=True)
@@ -44,16 +40,8 @@ class Arrays:
 
 
 def decode(path: Path, size: int) -> np.ndarray:
-    """One photo as a (size, size, 3) uint8 array; raises UnreadablePhoto naming the file."""
-    try:
-        with Image.open(path) as img:
-            img.draft("RGB", (size, size))
-            rgb = img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-            return np.asarray(rgb, dtype=np.uint8)
-    except FileNotFoundError:
-        raise UnreadablePhoto(f"no such file: {path}") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise UnreadablePhoto(f"cannot decode {path}: {type(exc).__name__}: {exc}") from None
+    """One photo as a (size, size, 3) uint8 array, upright and on white; raises UnreadablePhoto naming the file."""
+    return decode_to_array(path, size)
 
 
 def _decode_job(job: tuple[str, int]) -> np.ndarray:
