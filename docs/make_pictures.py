@@ -1,7 +1,8 @@
 """Make the README's pictures: a rendered GaadiBazaar region page, a contact sheet of photos and, from a finished
-`dvc repro`, the top of a misclassified-photos gallery.
+`dvc repro`, the top of a misclassified-photos gallery and the prediction service's page with a few demo photos.
 
     .venv/bin/python docs/make_pictures.py [--gallery data/eval/residual/misclassified-holdout.html]
+    .venv/bin/python docs/make_pictures.py --serve-page data/export
 """
 
 from __future__ import annotations
@@ -70,11 +71,61 @@ def gallery(page: Path, out: Path) -> None:
         driver.save_screenshot(str(out))
 
 
+def serve_page(export: Path, out: Path) -> None:
+    """``carid serve`` on the exported model, three demo photos (Swift, WagonR, Hyderabad) dropped on its page."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    inv = Inventory(DEFAULT_MARKETPLACE)
+    wanted = {"swift": None, "wagonr": None}
+    for lst in inv.listings:
+        for p in lst.photos:
+            if p.variant == "original" and not p.junk and p.model in wanted and wanted[p.model] is None:
+                wanted[p.model] = p
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for name, photo in wanted.items():
+            path = Path(tmp) / f"demo-{name}.jpg"
+            render_image(photo).save(path, quality=90)
+            files.append(path)
+        proc = subprocess.Popen([sys.executable, "-m", "carid.cli", "serve", "--model", str(export), "--port",
+                                 str(port)], stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            for _ in range(300):
+                try:
+                    if requests.get(url + "health", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            with chromium(loopback_only=True) as driver:
+                driver.set_window_size(900, 620)
+                driver.get(url)
+                driver.find_element(By.ID, "file").send_keys("\n".join(map(str, files)))
+                WebDriverWait(driver, 20).until(
+                    lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results [data-label]")) == len(files))
+                driver.save_screenshot(str(out))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--gallery", type=Path, help="a misclassified-*.html page written by `carid train evaluate`")
+    ap.add_argument("--serve-page", type=Path, help="an export folder (data/export) to show in `carid serve`'s page")
     args = ap.parse_args()
-    if args.gallery is not None:
+    if args.serve_page is not None:
+        serve_page(args.serve_page, DOCS / "serve-page.png")
+        print("wrote", DOCS / "serve-page.png")
+    elif args.gallery is not None:
         gallery(args.gallery, DOCS / "misclassified.png")
         print("wrote", DOCS / "misclassified.png")
     else:

@@ -63,8 +63,10 @@ def running_marketplace(
     servers: list[_Server] = []
     threads: list[threading.Thread] = []
     for app, sock in ((main_app(main_site), socks[0]), (hyderabad_app(hyd_site), socks[1])):
+        # asyncio + h11 named, not "auto": carid serve brings uvloop and httptools into the same environment, and
+        # the demo's faults and its measured serving speed were built on these two
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
+                                timeout_graceful_shutdown=2, loop="asyncio", http="h11")
         server = _Server(config)
         logging.getLogger("uvicorn.error").addFilter(quiet_hangups)  # after Config, which sets up logging
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -175,7 +175,7 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
                                "description": f"one or more photos (at most {settings.max_files})"}}}}}}}
 
     @app.post("/predict", openapi_extra=predict_doc)
-    async def predict(request: Request) -> dict[str, Any]:
+    async def predict(request: Request) -> JSONResponse:
         """Label each photo in the multipart field ``file``: its label, P per class and the model's version."""
         if not state.ready:
             raise ApiError(503, "not-ready", "the model is not loaded yet or the service is stopping")
@@ -215,7 +215,10 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
         if too_big:
             raise ApiError(413, "file-too-large", too_big[0]["detail"], too_big)
         request.state.photos = len(named)
-        decoded = await run_in_threadpool(_decode_all, named, info.image_size, settings.max_pixels)
+        if len(named) == 1:  # on the loop: the hop to a worker thread costs more than half a photo's decode
+            decoded = _decode_all(named, info.image_size, settings.max_pixels)
+        else:  # worker threads (Pillow releases the GIL), so a request of many photos never stalls the others
+            decoded = await run_in_threadpool(_decode_all, named, info.image_size, settings.max_pixels)
         bad = [{"file": n, "error": d.reason, "detail": str(d)}
                for (n, _), d in zip(named, decoded, strict=True) if isinstance(d, UnreadablePhoto)]
         if bad:
@@ -224,11 +227,11 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
         arrays = [d for d in decoded if isinstance(d, np.ndarray)]
         probs = await holder["batcher"].predict(arrays)
         first, second = info.classes
-        return {"model": info.version, "predictions": [
+        return JSONResponse({"model": info.version, "predictions": [
             {"file": name, "label": second if p >= 0.5 else first,
              "probability": round(p if p >= 0.5 else 1.0 - p, 6),
              "probabilities": {first: round(1.0 - p, 6), second: round(p, 6)}}
-            for (name, _), p in zip(named, probs, strict=True)]}
+            for (name, _), p in zip(named, probs, strict=True)]})
 
     app.add_middleware(AccessLog)
     return app

@@ -72,6 +72,8 @@ class OnnxClassifier:
         self.info = read_metadata(folder, hashlib.sha256(body).hexdigest()[:12])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        # no busy-waiting between batches: a service shares its cores with the HTTP loop and the decoders
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(body, sess_options=opts, providers=["CPUExecutionProvider"])

@@ -1,10 +1,11 @@
-"""End to end with real DVC on tiny params: a full `dvc repro` from scrape to report, then every incremental
-promise: nothing changed runs nothing; a decisions.csv edit never re-scrapes; one shard's params re-run only that
-shard; one variant's params re-run only its train / evaluate and what follows; `dvc exp run -S`; a killed run
-resumes to the same data as an uninterrupted one."""
+"""End to end with real DVC on tiny params: a full `dvc repro` from scrape to report, `carid serve` answering for
+the export as `carid predict` does, then every incremental promise: nothing changed runs nothing; a decisions.csv
+edit never re-scrapes; one shard's params re-run only that shard; one variant's params re-run only its train /
+evaluate and what follows; `dvc exp run -S`; a killed run resumes to the same data as an uninterrupted one."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -15,9 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from dvckit import dvc as run_dvc
 from dvckit import dvc_env
+from servekit import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 VARIANTS = ("baseline", "dropout")
@@ -83,6 +86,24 @@ def edit_params(root: Path, *path: str, value: object) -> None:
     (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
 
 
+def check_served_export(root: Path, cache: Path, tmp_path: Path) -> None:
+    """`carid serve` answers for the exported model as `carid predict` does, for a few test photos."""
+    with (root / "data/split/test.csv").open(encoding="utf-8") as fh:
+        photos = [root / row["path"] for row in csv.DictReader(fh)][:6]
+    proc = subprocess.run(["carid", "predict", *map(str, photos), "--csv", str(tmp_path / "p.csv")], cwd=root,
+                          env=env(cache), capture_output=True, text=True, timeout=300, check=True)
+    with (tmp_path / "p.csv").open(encoding="utf-8") as fh:
+        want = [(r["label"], float(r["probability"])) for r in csv.DictReader(fh)]
+    assert len(want) == len(photos), proc.stderr
+    with running_server(root / "data/export", root / "params.yaml", tmp_path / "serve.log") as srv:
+        r = requests.post(f"{srv.url}/predict", files=[("file", (p.name, p.read_bytes())) for p in photos],
+                          timeout=60)
+    assert r.status_code == 200, r.text
+    got = [(p["label"], p["probability"]) for p in r.json()["predictions"]]
+    assert [g[0] for g in got] == [w[0] for w in want]
+    assert [g[1] for g in got] == pytest.approx([w[1] for w in want], abs=2e-4)  # predict rounds to 4 places
+
+
 def test_dvc_repro_end_to_end_and_incremental(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     a = copy_repo(tmp_path / "a")
@@ -102,6 +123,7 @@ def test_dvc_repro_end_to_end_and_incremental(tmp_path: Path) -> None:
         assert isinstance(scores["test"]["accuracy"], float) and isinstance(scores["holdout"]["f1"], float)
         assert f"data/eval/{v}/live/metrics.json" in values
     first = {rel: (a / rel).read_bytes() for rel in DATA_OUTPUTS}
+    check_served_export(a, cache, tmp_path)
 
     assert ran(dvc(a, cache, "repro")) == set()  # nothing changed, nothing runs
 
