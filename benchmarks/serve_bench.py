@@ -1,6 +1,6 @@
 """The prediction service under load, beside onnxruntime's raw rate on the same machine, in one run.
 
-    python benchmarks/serve_bench.py [--model data/export] [--requests 400] [--concurrency 1 4 8 16]
+    python benchmarks/serve_bench.py [--model data/export] [--requests 300] [--rounds 5] [--concurrency 1 4 8 16]
 
 The model is ``--model`` when given (an export folder), else ``data/export`` when it exists,
 else carid's ``residual`` variant, untrained, at ``train.image_size`` from params.yaml,
@@ -9,9 +9,12 @@ exported to ONNX by carid's own export (weights do not change the speed). The ph
 
 1. raw: the model in an onnxruntime session in this process, batches of ``serve.max_batch``
    already-decoded photos (inference only), then the same with each JPEG decoded first by
-   carid's decoder (the work a request needs besides HTTP);
+   carid's decoder (the work a request needs besides HTTP), in this one process;
 2. served: ``carid serve`` in its own process on loopback; at each concurrency, that many
    client threads with keep-alive connections send a bounded number of one-photo requests.
+
+Both run in ``--rounds`` interleaved rounds, so a slow spell of the machine hits raw and served
+alike; each ratio is taken within its round.
 
 Prints photos/s, p50 and p99 latency per concurrency and the ratio of served photos/s to
 the raw rates. carid's target: >= 0.7 of raw at concurrency 8 on a 2-core machine. The
@@ -172,9 +175,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
-    ap.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
+    ap.add_argument("--requests", type=int, default=300, help="requests per concurrency level and round")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8, 16])
-    ap.add_argument("--raw-seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are printed")
+    ap.add_argument("--raw-seconds", type=float, default=1.5)
     args = ap.parse_args()
     settings: ServeParams = load_params(args.params).serve
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,27 +188,43 @@ def main() -> None:
         bodies = [photo(seed) for seed in range(64)]
         model = OnnxClassifier(model_dir, settings.threads)
         print(f"model: {model_dir} ({model.info.metadata.get('variant', '?')}, {model.info.image_size}x"
-              f"{model.info.image_size} input), {os.cpu_count()} cores, batch {settings.max_batch}, "
-              f"wait {settings.max_wait_ms} ms")
-        infer, decode_infer = raw_rates(model, bodies, settings.max_batch, args.raw_seconds)
-        del model
-        print(f"raw onnxruntime, inference only:      {infer:8.0f} photos/s")
-        print(f"raw onnxruntime, decode + inference:  {decode_infer:8.0f} photos/s")
+              f"{model.info.image_size} input), {os.cpu_count()} cores, serve.max_batch {settings.max_batch}, "
+              f"max_wait_ms {settings.max_wait_ms}, threads {settings.threads or 'one per core'}; "
+              f"{args.rounds} interleaved rounds of raw and served, medians [min-max]")
         payloads = [multipart(b, f"p{i}.jpg") for i, b in enumerate(bodies)]
         port = free_port()
         proc = start_service(model_dir, args.params, port, Path(tmp) / "serve.log")
+        raw: dict[str, list[float]] = {"infer": [], "decode": []}
+        served: dict[int, list[float]] = {c: [] for c in args.concurrency}
+        ratio: dict[int, list[tuple[float, float]]] = {c: [] for c in args.concurrency}
+        latency: dict[int, list[float]] = {c: [] for c in args.concurrency}
         try:
             load(port, payloads, 4, 64)  # warm-up: threads, connections, the first batches
-            print(f"{'clients':>7} {'photos/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'vs inference':>13} "
-                  f"{'vs decode+inference':>20}")
-            for c in args.concurrency:
-                took, lat = load(port, payloads, c, args.requests)
-                rate = args.requests / took
-                print(f"{c:>7} {rate:>9.0f} {np.percentile(lat, 50):>7.1f} {np.percentile(lat, 99):>7.1f} "
-                      f"{rate / infer:>13.2f} {rate / decode_infer:>20.2f}")
+            for _ in range(args.rounds):
+                infer, decode_infer = raw_rates(model, bodies, settings.max_batch, args.raw_seconds)
+                raw["infer"].append(infer)
+                raw["decode"].append(decode_infer)
+                for c in args.concurrency:
+                    took, lat = load(port, payloads, c, args.requests)
+                    rate = args.requests / took
+                    served[c].append(rate)
+                    ratio[c].append((rate / infer, rate / decode_infer))
+                    latency[c].extend(lat)
         finally:
             proc.terminate()
             proc.wait(30)
+
+    def med(xs: list[float], fmt: str = "{:.0f}") -> str:
+        return f"{fmt.format(float(np.median(xs)))} [{fmt.format(min(xs))}-{fmt.format(max(xs))}]"
+
+    print(f"raw onnxruntime, inference only:      {med(raw['infer'])} photos/s")
+    print(f"raw onnxruntime, decode + inference:  {med(raw['decode'])} photos/s")
+    print(f"{'clients':>7}  {'photos/s':<16} {'p50 ms':>7} {'p99 ms':>7}  {'ratio to inference':<20} "
+          f"{'ratio to decode + inference'}")
+    for c in args.concurrency:
+        p50, p99 = np.percentile(latency[c], [50, 99])
+        to_infer, to_decode = med([r[0] for r in ratio[c]], "{:.2f}"), med([r[1] for r in ratio[c]], "{:.2f}")
+        print(f"{c:>7}  {med(served[c]):<16} {p50:>7.1f} {p99:>7.1f}  {to_infer:<20} {to_decode}")
 
 
 if __name__ == "__main__":

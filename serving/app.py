@@ -74,14 +74,58 @@ def _capped(request: Request, cap: int) -> Request:
     return Request(request.scope, capped_receive)
 
 
-def _decode_all(named: list[tuple[str, bytes]], size: int, max_pixels: int) -> list[np.ndarray | UnreadablePhoto]:
-    out: list[np.ndarray | UnreadablePhoto] = []
+async def read_uploads(request: Request, settings: ServeParams) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each photo in the multipart field ``file``; :class:`ApiError` for anything else."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(415, "not-multipart", f"send photos as multipart/form-data in the field '{FIELD}', "
+                       f"e.g. curl -F {FIELD}=@photo.jpg")
+    body_cap = settings.max_files * (settings.max_file_bytes + _FRAMING)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > body_cap:
+        raise ApiError(413, "request-too-large", f"the request body is {int(length):,} bytes, over the cap of "
+                       f"{body_cap:,} ({settings.max_files} files of at most {settings.max_file_bytes:,} bytes)")
+    try:
+        form = await _capped(request, body_cap).form(max_files=settings.max_files, max_fields=settings.max_files + 8)
+    except HTTPException as exc:
+        if "Too many files" in str(exc.detail):
+            raise ApiError(413, "too-many-files", f"at most {settings.max_files} photos per request") from None
+        raise ApiError(400, "bad-multipart", f"the multipart body cannot be read: {exc.detail}") from None
+    try:
+        wrong = sorted({k for k, _ in form.multi_items() if k != FIELD})
+        uploads = form.getlist(FIELD)
+        if wrong or not uploads:
+            got = f" (got: {', '.join(repr(k) for k in wrong)})" if wrong else " (the form is empty)"
+            raise ApiError(422, "wrong-field", f"send photos in the multipart field '{FIELD}'{got}")
+        named: list[tuple[str, bytes]] = []
+        too_big: list[dict[str, str]] = []
+        for i, up in enumerate(uploads):
+            if not isinstance(up, UploadFile):
+                raise ApiError(422, "not-a-file", f"field '{FIELD}' #{i + 1} is text, not a file upload")
+            name = up.filename or f"{FIELD}#{i + 1}"
+            body = await up.read(settings.max_file_bytes + 1)
+            if len(body) > settings.max_file_bytes:
+                too_big.append({"file": name, "error": "file-too-large",
+                                "detail": f"{name} is over the cap of {settings.max_file_bytes:,} bytes"})
+            named.append((name, body))
+    finally:
+        await form.close()
+    if too_big:
+        raise ApiError(413, "file-too-large", too_big[0]["detail"], too_big)
+    return named
+
+
+def decode_or_refuse(named: list[tuple[str, bytes]], size: int, max_pixels: int) -> list[np.ndarray]:
+    """Every photo decoded, or one :class:`ApiError` naming each photo that cannot be."""
+    arrays: list[np.ndarray] = []
+    bad: list[dict[str, str]] = []
     for name, body in named:
         try:
-            out.append(decode_bytes(body, size, name, max_pixels))
+            arrays.append(decode_bytes(body, size, name, max_pixels))
         except UnreadablePhoto as exc:
-            out.append(exc)
-    return out
+            bad.append({"file": name, "error": exc.reason, "detail": str(exc)})
+    if bad:
+        raise ApiError(max(_STATUS.get(b["error"], 422) for b in bad), bad[0]["error"], bad[0]["detail"], bad)
+    return arrays
 
 
 class AccessLog:
@@ -118,7 +162,6 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
     state = State()
     holder: dict[str, MicroBatcher] = {}
     page = resources.files("serving").joinpath("static/index.html").read_text(encoding="utf-8")
-    body_cap = settings.max_files * (settings.max_file_bytes + _FRAMING)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -179,53 +222,15 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
         """Label each photo in the multipart field ``file``: its label, P per class and the model's version."""
         if not state.ready:
             raise ApiError(503, "not-ready", "the model is not loaded yet or the service is stopping")
-        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-            raise ApiError(415, "not-multipart", f"send photos as multipart/form-data in the field '{FIELD}', "
-                           f"e.g. curl -F {FIELD}=@photo.jpg")
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > body_cap:
-            raise ApiError(413, "request-too-large", f"the request body is {int(length):,} bytes, over the cap of "
-                           f"{body_cap:,} ({settings.max_files} files of at most {settings.max_file_bytes:,} bytes)")
-        try:
-            form = await _capped(request, body_cap).form(max_files=settings.max_files,
-                                                         max_fields=settings.max_files + 8)
-        except HTTPException as exc:
-            if "Too many files" in str(exc.detail):
-                raise ApiError(413, "too-many-files", f"at most {settings.max_files} photos per request") from None
-            raise ApiError(400, "bad-multipart", f"the multipart body cannot be read: {exc.detail}") from None
-        try:
-            wrong = sorted({k for k, _ in form.multi_items() if k != FIELD})
-            uploads = form.getlist(FIELD)
-            if wrong or not uploads:
-                got = f" (got: {', '.join(repr(k) for k in wrong)})" if wrong else " (the form is empty)"
-                raise ApiError(422, "wrong-field", f"send photos in the multipart field '{FIELD}'{got}")
-            named: list[tuple[str, bytes]] = []
-            too_big: list[dict[str, str]] = []
-            for i, up in enumerate(uploads):
-                if not isinstance(up, UploadFile):
-                    raise ApiError(422, "not-a-file", f"field '{FIELD}' #{i + 1} is text, not a file upload")
-                name = up.filename or f"{FIELD}#{i + 1}"
-                body = await up.read(settings.max_file_bytes + 1)
-                if len(body) > settings.max_file_bytes:
-                    too_big.append({"file": name, "error": "file-too-large",
-                                    "detail": f"{name} is over the cap of {settings.max_file_bytes:,} bytes"})
-                named.append((name, body))
-        finally:
-            await form.close()
-        if too_big:
-            raise ApiError(413, "file-too-large", too_big[0]["detail"], too_big)
-        request.state.photos = len(named)
-        if len(named) == 1:  # on the loop: the hop to a worker thread costs more than half a photo's decode
-            decoded = _decode_all(named, info.image_size, settings.max_pixels)
-        else:  # worker threads (Pillow releases the GIL), so a request of many photos never stalls the others
-            decoded = await run_in_threadpool(_decode_all, named, info.image_size, settings.max_pixels)
-        bad = [{"file": n, "error": d.reason, "detail": str(d)}
-               for (n, _), d in zip(named, decoded, strict=True) if isinstance(d, UnreadablePhoto)]
-        if bad:
-            status = max(_STATUS.get(b["error"], 422) for b in bad)
-            raise ApiError(status, bad[0]["error"], bad[0]["detail"], bad)
-        arrays = [d for d in decoded if isinstance(d, np.ndarray)]
-        probs = await holder["batcher"].predict(arrays)
+        batcher = holder["batcher"]
+        with batcher.incoming():  # left right before the photos join the queue: no await in between
+            named = await read_uploads(request, settings)
+            request.state.photos = len(named)
+            if len(named) == 1:  # on the loop: the hop to a worker thread costs more than half a photo's decode
+                arrays = decode_or_refuse(named, info.image_size, settings.max_pixels)
+            else:  # worker threads (Pillow releases the GIL), so a request of many photos never stalls the others
+                arrays = await run_in_threadpool(decode_or_refuse, named, info.image_size, settings.max_pixels)
+        probs = await batcher.predict(arrays)
         first, second = info.classes
         return JSONResponse({"model": info.version, "predictions": [
             {"file": name, "label": second if p >= 0.5 else first,

@@ -1,8 +1,11 @@
 """Micro-batching: photos from concurrent requests share one model call.
 
-The first photo to arrive opens a batch; the batch runs once it holds ``max_batch`` photos
-or ``max_wait_ms`` has passed, whichever comes first. Photos that arrive while a batch is in
-the model wait for the next one, so under load batches fill without waiting at all. The model
+The first photo to arrive opens a batch; the batch runs once it holds ``max_batch`` photos,
+once ``max_wait_ms`` has passed, or at once when no other request is on its way (announced
+with :meth:`MicroBatcher.incoming` while it is read and decoded), whichever comes first: a
+lone client never waits, and photos of requests already being read ride along. Photos that
+arrive while a batch is in the model wait for the next one, so under load batches fill
+without waiting at all. The model
 runs in a worker thread (onnxruntime releases the GIL), one batch at a time, so the event loop
 keeps accepting and decoding requests meanwhile. Written by hand because it is a few lines of
 asyncio and the libraries that offer it come with a serving framework of their own.
@@ -14,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -45,6 +48,7 @@ class MicroBatcher:
         self._pending: deque[tuple[np.ndarray, asyncio.Future[float]]] = deque()
         self._arrived = asyncio.Event()
         self._busy = False
+        self._incoming = 0  # requests being read or decoded: their photos are on the way
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carid-model")
         self._task: asyncio.Task[None] | None = None
         self.stats = BatchStats()
@@ -61,6 +65,17 @@ class MicroBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._executor.shutdown(wait=True)
+
+    @contextlib.contextmanager
+    def incoming(self) -> Iterator[None]:
+        """Announce a request whose photos will come soon, so an open batch waits for them (up to max_wait)."""
+        self._incoming += 1
+        try:
+            yield
+        finally:
+            self._incoming -= 1
+            if not self._incoming:
+                self._arrived.set()  # nothing more on the way: an open batch need not wait
 
     async def predict(self, photos: list[np.ndarray]) -> list[float]:
         """P(second class) for each photo, in order."""
@@ -86,7 +101,7 @@ class MicroBatcher:
             await self._wait_for_arrival(None)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._max_wait
-        while len(self._pending) < self._max_batch:
+        while len(self._pending) < self._max_batch and self._incoming:
             left = deadline - loop.time()
             if left <= 0 or not await self._wait_for_arrival(left):
                 break

@@ -56,11 +56,11 @@ def test_concurrent_requests_are_batched_up_to_the_cap_in_order() -> None:
     assert len(rec.sizes) <= 6  # ... instead of one model call per request
 
 
-def test_a_lone_photo_waits_at_most_max_wait() -> None:
+def test_a_lone_photo_does_not_wait_when_nothing_else_is_on_its_way() -> None:
     rec = Recorder()
 
     async def main() -> float:
-        b = MicroBatcher(rec, max_batch=64, max_wait_ms=50)
+        b = MicroBatcher(rec, max_batch=64, max_wait_ms=2000)
         b.start()
         t0 = time.perf_counter()
         await b.predict([photo(3)])
@@ -68,9 +68,57 @@ def test_a_lone_photo_waits_at_most_max_wait() -> None:
         await b.stop()
         return took
 
-    took = run(main)
+    assert run(main) < 1.0
     assert rec.sizes == [1]
-    assert 0.045 <= took < 0.5
+
+
+def test_an_open_batch_waits_for_an_announced_request_up_to_max_wait() -> None:
+    rec = Recorder()
+
+    async def main() -> tuple[float, float]:
+        b = MicroBatcher(rec, max_batch=64, max_wait_ms=3000)
+        b.start()
+        t0 = time.perf_counter()
+
+        async def late() -> list[float]:
+            with b.incoming():
+                await asyncio.sleep(0.3)  # reading and decoding its photo
+            return await b.predict([photo(9)])
+
+        both = await asyncio.gather(b.predict([photo(4)]), late())
+        took = time.perf_counter() - t0
+        assert both == [[pytest.approx(4 / 255)], [pytest.approx(9 / 255)]]
+        # an announced request that never sends (a refused upload) releases the batch at once, not after max_wait
+        t1 = time.perf_counter()
+        with b.incoming():
+            lone = asyncio.ensure_future(b.predict([photo(5)]))
+            await asyncio.sleep(0.2)
+        await lone
+        released = time.perf_counter() - t1
+        await b.stop()
+        return took, released
+
+    took, released = run(main)
+    assert rec.sizes[0] == 2  # the early photo waited for the announced one
+    assert 0.3 <= took < 2.5
+    assert released < 1.5
+
+
+def test_max_wait_caps_the_wait_for_announced_requests() -> None:
+    rec = Recorder()
+
+    async def main() -> float:
+        b = MicroBatcher(rec, max_batch=64, max_wait_ms=100)
+        b.start()
+        with b.incoming():  # announced, but slower than max_wait
+            t0 = time.perf_counter()
+            await b.predict([photo(1)])
+            took = time.perf_counter() - t0
+        await b.stop()
+        return took
+
+    assert 0.09 <= run(main) < 1.0
+    assert rec.sizes == [1]
 
 
 def test_a_full_batch_does_not_wait() -> None:
