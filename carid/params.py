@@ -73,7 +73,7 @@ class CurateParams(_Section):
     bright_min: float = Field(ge=0, le=255)  # too-bright above this mean brightness
     aspect_min: float = Field(gt=0)  # odd-aspect outside [aspect_min, aspect_max] (width / height)
     aspect_max: float = Field(gt=0)
-    gray_max_saturation: float = Field(ge=0, le=255)  # grayscale below this mean saturation
+    gray_max_spread: float = Field(ge=0, le=255)  # grayscale at or below this colour spread (monochrome photos: 0)
     workers: int = Field(ge=1)  # processes for hashing
 
 

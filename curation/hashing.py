@@ -4,7 +4,7 @@ Fast path: each file is read once (sha256 of the raw bytes), and JPEGs are decod
 draft mode (libjpeg scales 1/2, 1/4, 1/8 inside the IDCT), so a 400x300 photo is decoded straight to 200x150.
 Everything else is measured on one small "work" image, at most ``WORK_SIDE`` pixels on its long side, so the
 numbers do not depend on the photo's resolution. Hashes come from ``imagehash`` (pHash, dHash; 8x8 -> 64 bits).
-The brightness / contrast / Laplacian sharpness / saturation statistics are a few numpy lines, written by hand
+The brightness / contrast / Laplacian sharpness / colour-spread statistics are a few numpy lines, written by hand
 because the libraries that offer them (OpenCV, cleanvision) are heavy dependencies for four means and variances.
 """
 
@@ -38,7 +38,7 @@ class Fingerprint:
     brightness: float  # mean luma, 0-255
     contrast: float  # standard deviation of luma
     sharpness: float  # variance of the 4-neighbour Laplacian of the luma at WORK_SIDE
-    saturation: float  # mean HSV saturation, 0-255 (near 0: grayscale)
+    colour_spread: float  # 99th percentile over pixels of max(R, G, B) - min(R, G, B): 0 for a monochrome photo
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ def fingerprint_bytes(data: bytes) -> Fingerprint:
         work = _work_image(img)
     gray = work.convert("L")
     luma = np.asarray(gray)
-    saturation = np.asarray(work.reduce(2).convert("HSV"))[:, :, 1]  # a mean: a quarter of the pixels will do
+    rgb = np.asarray(work.reduce(2), dtype=np.int16)  # a percentile: a quarter of the pixels will do
+    spread = (rgb.max(axis=2) - rgb.min(axis=2)).ravel()
+    k = int(0.99 * (len(spread) - 1))
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         phash=_hash_int(imagehash.phash(gray)),
@@ -94,7 +96,7 @@ def fingerprint_bytes(data: bytes) -> Fingerprint:
         brightness=float(luma.mean()),
         contrast=float(luma.std()),
         sharpness=laplacian_variance(luma),
-        saturation=float(saturation.mean()),
+        colour_spread=float(np.partition(spread, k)[k]),
     )
 
 

@@ -37,7 +37,7 @@ class CuratePaths:
 def thresholds(p: CurateParams) -> QualityThresholds:
     return QualityThresholds(min_side=p.min_side, blur_min=p.blur_min, dark_max=p.dark_max,
                              bright_min=p.bright_min, aspect_min=p.aspect_min, aspect_max=p.aspect_max,
-                             gray_max_saturation=p.gray_max_saturation)
+                             gray_max_spread=p.gray_max_spread)
 
 
 def first_copies(photos: list[Photo]) -> dict[str, Photo]:

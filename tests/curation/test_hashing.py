@@ -45,7 +45,7 @@ def test_fingerprint_fields_and_sha256(tmp_path: Path) -> None:
     assert f.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert (f.width, f.height) == (400, 300)
     assert 0 <= f.phash < 2**64 and 0 <= f.dhash < 2**64
-    assert 0 < f.brightness < 255 and f.contrast > 0 and f.sharpness > 0 and f.saturation > 0
+    assert 0 < f.brightness < 255 and f.contrast > 0 and f.sharpness > 0 and f.colour_spread > 0
 
 
 def test_copies_are_near_and_other_scenes_are_not(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_png_and_grayscale_and_tiny_images(tmp_path: Path) -> None:
     img.convert("L").save(tmp_path / "g.jpg")
     Image.new("RGB", (2, 1), (10, 200, 30)).save(tmp_path / "tiny.png")
     assert near(fp(tmp_path / "a.png"), fp(save(img, tmp_path / "a.jpg")))
-    assert fp(tmp_path / "g.jpg").saturation == 0
+    assert fp(tmp_path / "g.jpg").colour_spread == 0
     assert fp(tmp_path / "tiny.png").sharpness == 0
 
 

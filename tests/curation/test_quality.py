@@ -49,13 +49,56 @@ def test_each_reason_on_both_sides(tmp_path: Path) -> None:
 
 def test_messages_name_the_measured_value() -> None:
     fp = Fingerprint("0" * 64, 0, 0, width=1000, height=100, brightness=20.0, contrast=1.0, sharpness=3.25,
-                     saturation=2.0)
+                     colour_spread=2.0)
     out = dict(check_quality(fp, DEFAULT_THRESHOLDS))
     assert out["blurry"] == "sharpness 3.2 < 20"
     assert out["too-dark"] == "brightness 20.0 < 35"
     assert out["odd-aspect"] == "aspect 10.00 outside 0.5-2.5"
     assert out["too-small"] == "1000x100: short side 100 < 120"
-    assert "grayscale" in out and "too-bright" not in out
+    assert out["grayscale"] == "colour spread 2 <= 4" and "too-bright" not in out
     t = replace(DEFAULT_THRESHOLDS, blur_min=3.0, dark_max=10.0, min_side=100, aspect_max=12.0,
-                gray_max_saturation=1.0)
+                gray_max_spread=1.0)
     assert check_quality(fp, t) == []
+
+
+def mean_saturation(img: Image.Image) -> float:
+    """What the grayscale check measured before: mean HSV saturation, 0-255."""
+    return float(np.asarray(img.convert("HSV"))[:, :, 1].mean())
+
+
+def pale_car(seed: int, body: int) -> Image.Image:
+    """A white, silver or grey car (``body`` grey level) on a grey road under an overcast sky, its colour only in
+    small details: tail lamps, a yellow number plate, a strip of trees, as in real photos of such cars."""
+    rng = np.random.default_rng(seed)
+    h, w = 300, 400
+    t = np.linspace(0.0, 1.0, h)[:, None, None]
+    arr = (200 - 90 * t) * np.ones((1, w, 3))  # sky to road, neutral
+    arr += rng.normal(0, 2.0, (h, w, 1))  # luma noise only
+    x0, x1, y0, y1 = 70 + int(rng.integers(0, 40)), 330 - int(rng.integers(0, 40)), 120, 230
+    arr[y0:y1, x0:x1] = body
+    arr[95:110, :, :] = (70, 95, 60)  # a strip of trees at the horizon
+    arr[y0 + 20:y0 + 32, x0:x0 + 10] = (190, 30, 30)  # tail lamps
+    arr[y0 + 20:y0 + 32, x1 - 10:x1] = (190, 30, 30)
+    arr[y1 - 25:y1 - 12, (x0 + x1) // 2 - 25:(x0 + x1) // 2 + 25] = (225, 190, 40)  # number plate
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB").filter(ImageFilter.GaussianBlur(0.6))
+
+
+@pytest.mark.parametrize("body", [235, 190, 140])  # white, silver, grey
+def test_pale_colour_photos_are_not_grayscale(tmp_path: Path, body: int) -> None:
+    """White, silver and grey cars keep their colour; the old mean-saturation rule (< 12) rejected every one."""
+    for seed in range(8):
+        car = pale_car(seed, body)
+        assert mean_saturation(car) < 12
+        assert "grayscale" not in reasons(measure(car, tmp_path / f"{seed}.jpg"))
+
+
+@pytest.mark.parametrize("quality", [40, 75, 95])
+def test_monochrome_photos_are_grayscale_at_any_jpeg_quality(tmp_path: Path, quality: int) -> None:
+    for seed in range(4):
+        mono = scene(seed).convert("L")
+        for mode in ("L", "RGB"):
+            path = tmp_path / f"{seed}-{mode}.jpg"
+            mono.convert(mode).save(path, "JPEG", quality=quality)
+            result = fingerprint_file(path)
+            assert result.fingerprint is not None
+            assert "grayscale" in reasons(result.fingerprint), (seed, mode)
