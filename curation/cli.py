@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import filelock
 import typer
 
 from carid.cliutil import fail, params_or_exit
 from carid.paths import project_root
-from curation.decisions import CLASS_LABELS, Decision, DecisionsError, read_decisions, read_table, write_decisions
+from curation.decisions import CLASS_LABELS, Decision, DecisionsError, read_decisions, read_table, update_decisions
 from curation.outputs import Curated, write_all
 
 app = typer.Typer(help="Curate scraped photos: duplicates, quality checks and a manual review through CSV edits.",
@@ -62,14 +63,62 @@ def run(params: ParamsOpt = Path("params.yaml"), raw: RawOpt = RAW, decisions: D
         typer.echo(f"  {key}: {value}")
 
 
+def _review_is_fresh(raw: Path, out: Path) -> bool:
+    """review.csv exists and is newer than every manifest (so the page can start without curating again)."""
+    from curation.manifests import find_manifests
+
+    review_csv = out / "review.csv"
+    manifests = find_manifests(raw)
+    return review_csv.is_file() and bool(manifests) and all(
+        m.stat().st_mtime_ns <= review_csv.stat().st_mtime_ns for m in manifests)
+
+
+def _serve(raw: Path, decisions: Path, out: Path, host: str | None, port: int) -> None:
+    from curation.review_app.data import Review, ReviewDataError
+    from curation.review_app.server import ReviewPaths, Served, ServeError, serve_review
+
+    def ready(served: Served, review: Review) -> None:
+        typer.echo(f"review page: {served.url}  ({len(review.items)} photos; Ctrl-C stops)")
+        if served.token:
+            typer.echo(f"  listening on {served.host}:{served.port}; other machines need the token in that URL")
+
+    paths = ReviewPaths(project_root(), raw, out / "review.csv", out / "audit.csv", decisions)
+    try:
+        serve_review(paths, host, port, on_ready=ready)
+    except (ReviewDataError, ServeError, DecisionsError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"review page stopped; `dvc repro` applies the decisions in {decisions}")
+
+
 @app.command()
 def review(params: ParamsOpt = Path("params.yaml"), raw: RawOpt = RAW, decisions: DecisionsOpt = DECISIONS,
-           out: OutOpt = OUT) -> None:
-    """Write review.csv and the HTML contact sheet (most suspicious first) for a person to go through."""
-    c = _curate(params, raw, decisions, out)
-    write_all(c, out, project_root())
+           out: OutOpt = OUT,
+           serve: Annotated[bool, typer.Option("--serve", help="Then serve the review page in the browser.")] = False,
+           host: Annotated[str | None, typer.Option(
+               "--host", help="With --serve: listen on this address (e.g. 0.0.0.0) instead of 127.0.0.1; other "
+                              "machines then need the random token in the printed URL.")] = None,
+           port: Annotated[int, typer.Option("--port", help="With --serve: the port (0 picks a free one).")] = 8765,
+           ) -> None:
+    """Write review.csv and the HTML contact sheet (most suspicious first); --serve opens the review page."""
+    if serve and _review_is_fresh(raw, out):
+        typer.echo(f"{out}/review.csv is newer than every manifest: serving it")
+    else:
+        c = _curate(params, raw, decisions, out)
+        write_all(c, out, project_root())
+    if serve:
+        _serve(raw, decisions, out, host, port)
+        return
     typer.echo(f"open {out}/review.html in a browser; edit {out}/review.csv's decision columns and run "
-               f"`carid curate fold`, or edit {decisions} directly; then `dvc repro`")
+               f"`carid curate fold`, or edit {decisions} directly, or run `carid curate review --serve`; "
+               "then `dvc repro`")
+
+
+def _update(decisions: Path, changes: dict[str, Decision | None]) -> dict[str, Decision]:
+    """Merge ``changes`` into decisions.csv under its lock (the review page may be writing it too)."""
+    try:
+        return update_decisions(decisions, changes).decisions
+    except (DecisionsError, filelock.Timeout) as exc:
+        raise fail(f"{exc} (decisions.csv left as it was)") from None
 
 
 @app.command()
@@ -85,7 +134,7 @@ def fold(review_csv: Annotated[Path, typer.Option("--review", help="An edited re
     header, rows = read_table(review_csv)
     if "sha256" not in header or "decision" not in header:
         raise fail(f"{review_csv}, row 1: needs columns sha256 and decision")
-    changed = 0
+    changes: dict[str, Decision | None] = {}
     bad = []
     for line, rec in rows:
         choice = rec.get("decision", "").lower()
@@ -98,12 +147,11 @@ def fold(review_csv: Annotated[Path, typer.Option("--review", help="An edited re
             continue
         d = Decision(rec["sha256"].lower(), choice, label, rec.get("decision_reason", ""), rec.get("note", ""))
         if current.get(d.sha256) != d:
-            current[d.sha256] = d
-            changed += 1
+            changes[d.sha256] = d
     for message in [*map(str, problems), *bad]:
         typer.secho(message, err=True, fg=typer.colors.YELLOW)
-    write_decisions(decisions, current)
-    typer.echo(f"folded {changed} decisions into {decisions} ({len(current)} in all)")
+    updated = _update(decisions, changes)
+    typer.echo(f"folded {len(changes)} decisions into {decisions} ({len(updated)} in all)")
 
 
 @app.command()
@@ -124,17 +172,18 @@ def decide(
         raise fail(f"--relabel must be one of {', '.join(CLASS_LABELS)} (got {relabel!r})")
     known = [r["sha256"] for _, r in read_table(review_csv)[1]] if review_csv.exists() else []
     try:
-        current, _ = read_decisions(decisions)
+        read_decisions(decisions)  # a file that cannot be used safely stops here, before any prefix is resolved
     except DecisionsError as exc:
         raise fail(f"{exc} (decisions.csv left as it was)") from None
     choice = "reject" if reject else "accept" if accept else "relabel"
+    changes: dict[str, Decision | None] = {}
     for given in sha256:
         given = given.lower()
         matches = sorted({k for k in known if k.startswith(given)}) if len(given) < 64 else [given]
         if len(given) < 8 or len(matches) != 1:
             raise fail(f"{given!r} matches {len(matches)} photos in {review_csv}; give 8+ characters of one sha256")
-        current[matches[0]] = Decision(matches[0], choice, relabel or "", reason, note)
-    write_decisions(decisions, current)
+        changes[matches[0]] = Decision(matches[0], choice, relabel or "", reason, note)
+    _update(decisions, changes)
     typer.echo(f"recorded {len(sha256)} decisions in {decisions}")
 
 
@@ -150,5 +199,5 @@ def standin_review(
 
     c = _curate(params, raw, decisions, out)
     new = standin_decisions(c, read_answer_key(answer_key))
-    write_decisions(decisions, {**c.decisions, **new})
+    _update(decisions, dict(new))
     typer.echo(f"stand-in reviewer (answer key): added {len(new)} reject decisions to {decisions}")
