@@ -1,16 +1,22 @@
 """Training throughput side by side, in one run: no augmentation, carid's fused augmentation, Keras layers.
 
     python benchmarks/train_bench.py [--size 150] [--images 640] [--epochs 5] [--batch 32]
+    python benchmarks/train_bench.py --only-features [--feature-sizes 128,224] [--feature-images 256]
 
 Each setting trains the study CNN on the same random uint8 images from memory (what the
 uint8 cache feeds); the first epoch (compilation) is not timed. Prints images/s per setting
 and the ratios to the unaugmented rate: carid's target is >= 0.5 on a GPU (JAX) and >= 0.9 on
 a 2-core CPU; the chain of Keras preprocessing layers is the reference.
+
+Then the transfer variant's feature extraction: photos/s through the frozen EfficientNet-Lite0
+backbone with its ImageNet weights (pooled features, as ``training.features.embeddings``
+computes them once per photo; decoding the JPEGs is not included), median of 3 timed passes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import keras
@@ -50,13 +56,46 @@ def interleaved_rates(models: dict[str, keras.Model], x: np.ndarray, y: np.ndarr
     return {name: len(x) / float(np.median(t)) for name, t in times.items()}
 
 
+def feature_rates(sizes: list[int], images: int, batch: int, rounds: int = 3) -> dict[int, float]:
+    """Photos/s of the frozen, pre-trained EfficientNet-Lite0 backbone at each input size (one untimed pass)."""
+    from training.efficientnet import pretrained
+
+    rng = np.random.default_rng(0)
+    rates: dict[int, float] = {}
+    for size in sizes:
+        model = pretrained(size, include_top=False)
+        x = rng.integers(0, 256, (images, size, size, 3), dtype=np.uint8)
+        model.predict(x[:batch], batch_size=batch, verbose=0)
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            model.predict(x, batch_size=batch, verbose=0)
+            times.append(time.perf_counter() - start)
+        rates[size] = images / float(np.median(times))
+    return rates
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=150)
     ap.add_argument("--images", type=int, default=640)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--feature-sizes", default="128,224", help="input sizes for the feature extraction rate")
+    ap.add_argument("--feature-images", type=int, default=256)
+    ap.add_argument("--only-features", action="store_true", help="skip the training comparison")
     args = ap.parse_args()
+    if not args.only_features:
+        train_rates(args)
+    sizes = [int(s) for s in args.feature_sizes.split(",") if s]
+    print(f"feature extraction: EfficientNet-Lite0 ImageNet backbone, frozen, pooled 1280 features, "
+          f"{args.feature_images} images, batch {args.batch}, {os.cpu_count()} cores, "
+          f"backend {keras.backend.backend()}")
+    for size, rate in feature_rates(sizes, args.feature_images, args.batch).items():
+        print(f"features {size}x{size}{'':14s} {rate:9.1f} photos/s")
+
+
+def train_rates(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.images, args.size, args.size, 3), dtype=np.uint8)
     y = rng.integers(0, 2, args.images).astype("float32")

@@ -111,6 +111,7 @@ class SplitParams(_Section):
 
 
 ModelName = Literal["baseline", "dropout", "batchnorm", "residual", "transfer"]
+BackboneName = Literal["efficientnet-lite0", "mobilenetv2"]
 
 
 class AugmentStrengths(_Section):
@@ -130,6 +131,9 @@ class VariantParams(_Section):
     epochs: int = Field(ge=1)
     learning_rate: float = Field(gt=0)
     fine_tune_epochs: int = Field(ge=0, default=0)  # transfer only: epochs with the top of the backbone unfrozen
+    fine_tune_blocks: int = Field(ge=0, le=16, default=2)  # transfer (EfficientNet-Lite0): top blocks unfrozen
+    backbone: BackboneName = "efficientnet-lite0"  # transfer only: the ImageNet network
+    image_size: int | None = Field(default=None, ge=46)  # this variant's square input (else train.image_size)
 
 
 class TrainParams(_Section):
@@ -139,8 +143,19 @@ class TrainParams(_Section):
     batch_size: int = Field(ge=1)
     seed: int
     augment: AugmentStrengths
-    transfer_weights: str  # ImageNet no-top weights file for `transfer`; "" looks in ~/.keras/models/
-    variants: dict[str, VariantParams]
+    transfer_weights: str  # ImageNet weights for `transfer`: "" uses the installed package (EfficientNet-Lite0)
+    variants: dict[str, VariantParams]  # or ~/.keras/models/ (MobileNetV2); else a path to the file
+
+    def size_of(self, variant: str) -> int:
+        """The square input size of ``variant``: its own ``image_size`` or ``train.image_size``."""
+        own = self.variants[variant].image_size
+        return self.image_size if own is None else own
+
+    def size_key(self, variant: str) -> str:
+        """The params key that sets ``variant``'s input size, for error messages."""
+        if self.variants[variant].image_size is None:
+            return "train.image_size"
+        return f"train.variants.{variant}.image_size"
 
 
 class ServeParams(_Section):

@@ -12,6 +12,7 @@ import typer
 from carid.cliutil import fail, params_or_exit
 from carid.params import Params
 from carid.paths import project_root
+from training.quiet import quiet_tensorflow, verbose_logging
 
 app = typer.Typer(help="Train, evaluate and export the Keras variants listed in params.yaml.", no_args_is_help=True)
 ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
@@ -21,6 +22,12 @@ MODELS = Path("data/models")
 EVALS = Path("data/eval")
 EXPORT = Path("data/export")
 REPORT = Path("data/report.md")
+
+
+@app.callback()
+def _quiet() -> None:
+    """Train, evaluate and export the Keras variants listed in params.yaml."""
+    quiet_tensorflow(verbose_logging())  # before any command imports TensorFlow
 
 
 def _variant(p: Params, params: Path, name: str) -> None:
@@ -39,7 +46,7 @@ def run(variant: VariantOpt, params: ParamsOpt = Path("params.yaml")) -> None:
     _variant(p, params, variant)
     try:
         r = train_variant(variant, p.train, SPLIT, project_root(), MODELS / variant, progress=sys.stderr.isatty())
-    except (MissingWeights, UnreadablePhoto, FileNotFoundError) as exc:
+    except (MissingWeights, UnreadablePhoto, FileNotFoundError, ValueError) as exc:
         raise fail(f"train {variant}: {exc}") from None
     typer.echo(f"train {variant}: best epoch {r.best_epoch}/{r.epochs}, val accuracy {r.best_val_accuracy:.4f}, "
                f"{r.seconds_per_epoch:.1f} s/epoch ({r.images_per_second:.0f} images/s) -> {MODELS / variant}")
@@ -56,7 +63,7 @@ def evaluate(variant: VariantOpt, params: ParamsOpt = Path("params.yaml")) -> No
     _variant(p, params, variant)
     try:
         res = evaluate_variant(variant, MODELS / variant / MODEL_FILE, SPLIT, project_root(), EVALS / variant,
-                               p.train.image_size, progress=sys.stderr.isatty())
+                               p.train.size_of(variant), progress=sys.stderr.isatty())
     except (UnreadablePhoto, FileNotFoundError) as exc:
         raise fail(f"evaluate {variant}: {exc}") from None
     parts = ", ".join(f"{k} accuracy {v['accuracy']:.4f}" for k, v in res.items())  # type: ignore[index]
@@ -84,7 +91,8 @@ def report(params: ParamsOpt = Path("params.yaml"), out: Annotated[Path, typer.O
 
     p = params_or_exit(params)
     try:
-        text = report_md(list(p.train.variants), MODELS, EVALS, EXPORT / "metadata.json")
+        text = report_md(list(p.train.variants), MODELS, EVALS, EXPORT / "metadata.json",
+                         {name: v.model for name, v in p.train.variants.items()})
     except FileNotFoundError as exc:
         raise fail(f"report: {exc.filename} is missing: run `dvc repro` first") from None
     write_texts(out.parent, {out.name: text})
@@ -97,6 +105,7 @@ def predict_command(
     out_csv: Annotated[Path | None, typer.Option("--csv", help="Write path,label,probability,error here.")] = None,
 ) -> None:
     """Print the label and its probability for each photo (or write a CSV); unreadable files are reported."""
+    quiet_tensorflow(verbose_logging())
     from training.predict import expand, predict_files, read_export
 
     try:

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from carid.images import UnreadablePhoto, decode_to_array
+from carid.images import UnreadablePhoto as UnreadablePhoto  # re-exported: training callers catch it from here
+from carid.images import decode_to_array
 from carid.paths import cache_dir
 from curation.decisions import CLASS_LABELS
 from splitting.records import Photo, read_photos

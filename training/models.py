@@ -1,5 +1,8 @@
 """The model variants: the original study's CNN and its ladder, a stronger from-scratch net and transfer.
 
+``transfer`` uses EfficientNet-Lite0 with the ImageNet weights of a package (training.efficientnet) by default,
+or MobileNetV2 from ``keras.applications`` for people who have its weights file.
+
 Backend-neutral Keras 3: layers and ``keras.ops`` only. Every model takes uint8-valued images
 (float tensors 0-255) and rescales them itself, so callers feed the cached arrays directly and
 the exported model carries its own preprocessing.
@@ -7,6 +10,7 @@ the exported model carries its own preprocessing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -14,13 +18,10 @@ from keras import layers
 
 from carid.params import AugmentStrengths, TrainParams, VariantParams
 from training.augment import AugmentParams, FusedAugment
+from training.efficientnet import BLOCKS, MissingWeights, check_size, pretrained
 
 TRANSFER_BACKBONE = "MobileNetV2"
 TRANSFER_SIZES = (96, 128, 160, 192, 224)  # input sizes Keras publishes MobileNetV2 ImageNet weights for
-
-
-class MissingWeights(Exception):
-    """Pretrained weights that are not on this machine; the message names the file to place."""
 
 
 def _study_convs(x: keras.KerasTensor, batchnorm: bool) -> keras.KerasTensor:
@@ -77,11 +78,11 @@ def weights_file(size: int) -> str:
     return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}_no_top.h5"
 
 
-def find_weights(size: int, configured: str) -> Path:
+def find_weights(size: int, configured: str, size_key: str = "train.image_size") -> Path:
     """The ImageNet weights for the transfer backbone: the configured path, else the Keras cache."""
     if size not in TRANSFER_SIZES:
         raise MissingWeights(f"transfer: ImageNet weights for {TRANSFER_BACKBONE} exist only for input sizes "
-                             f"{', '.join(map(str, TRANSFER_SIZES))}; set train.image_size to one of them")
+                             f"{', '.join(map(str, TRANSFER_SIZES))}; set {size_key} to one of them")
     path = Path(configured).expanduser() if configured else Path.home() / ".keras" / "models" / weights_file(size)
     if not path.is_file():
         raise MissingWeights(f"transfer: no ImageNet weights at {path}; place {weights_file(size)} there (from "
@@ -102,6 +103,40 @@ def transfer_cnn(size: int, weights: Path) -> tuple[keras.Model, keras.Model]:
     return keras.Model(inputs, outputs, name="transfer_mobilenetv2"), backbone
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """EfficientNet-Lite0 transfer: three views that share one new head (dropout + one sigmoid unit)."""
+
+    model: keras.Model  # image (0-255) -> P(wagonr)
+    backbone: keras.Model  # image -> pooled ImageNet features; frozen
+    head: keras.Model  # pooled features -> P(wagonr): trains on cached features (training.features)
+
+
+def lite0_transfer(size: int, weights: str = "", size_key: str = "train.image_size") -> Transfer:
+    """EfficientNet-Lite0 with ImageNet weights, frozen, and a new head; ``size_key`` names the param in errors."""
+    check_size(size, size_key)
+    backbone = pretrained(size, include_top=False, configured=weights)
+    backbone.trainable = False
+    dropout = layers.Dropout(0.2, name="head_dropout")
+    dense = layers.Dense(1, activation="sigmoid", name="wagonr")
+    features = keras.Input((backbone.output.shape[-1],), name="features")
+    head = keras.Model(features, dense(dropout(features)), name="transfer_head")
+    inputs = keras.Input((size, size, 3), name="image")
+    model = keras.Model(inputs, dense(dropout(backbone(inputs, training=False))), name="transfer_efficientnet_lite0")
+    return Transfer(model, backbone, head)
+
+
+def unfreeze_top_blocks(backbone: keras.Model, blocks: int) -> None:
+    """Make the top ``blocks`` MBConv blocks and the head convolution of a Lite0 backbone trainable; batch-norm
+    statistics stay as ImageNet left them."""
+    first = len(BLOCKS) - blocks
+    backbone.trainable = True
+    for layer in backbone.layers:
+        name = layer.name
+        top = name.startswith("head_") or (name.startswith("block") and int(name[5:7]) >= first)
+        layer.trainable = top and not isinstance(layer, layers.BatchNormalization)
+
+
 def augment_params(a: AugmentStrengths) -> AugmentParams:
     return AugmentParams(flip=a.flip, rotation=a.rotation, zoom=a.zoom, shift=a.shift, brightness=a.brightness,
                          contrast=a.contrast)
@@ -117,9 +152,11 @@ def with_augmentation(model: keras.Model, a: AugmentStrengths, seed: int) -> ker
     return keras.Model(inputs, model(x), name=f"{model.name}_augmented")
 
 
-def build(v: VariantParams, t: TrainParams) -> tuple[keras.Model, keras.Model | None]:
-    """The variant's model (augmentation included when asked) and, for transfer, its backbone."""
-    size = t.image_size
+def build(v: VariantParams, t: TrainParams, size: int | None = None,
+          size_key: str = "train.image_size") -> tuple[keras.Model, keras.Model | None]:
+    """The variant's model (augmentation included when asked) and, for transfer, its backbone. ``size``: the
+    variant's input (default ``train.image_size``); ``size_key`` the param that set it, for errors."""
+    size = size or t.image_size
     backbone = None
     if v.model == "baseline":
         model = study_cnn(size)
@@ -129,8 +166,11 @@ def build(v: VariantParams, t: TrainParams) -> tuple[keras.Model, keras.Model | 
         model = study_cnn(size, dropout=0.5, batchnorm=True)
     elif v.model == "residual":
         model = residual_cnn(size)
+    elif v.backbone == "mobilenetv2":
+        model, backbone = transfer_cnn(size, find_weights(size, t.transfer_weights, size_key))
     else:
-        model, backbone = transfer_cnn(size, find_weights(size, t.transfer_weights))
+        lite0 = lite0_transfer(size, t.transfer_weights, size_key)
+        model, backbone = lite0.model, lite0.backbone
     if v.augment:
         model = with_augmentation(model, t.augment, t.seed)
     return model, backbone
