@@ -11,7 +11,8 @@ exported to ONNX by carid's own export (weights do not change the speed). The ph
    already-decoded photos (inference only), then the same with each JPEG decoded first by
    carid's decoder (the work a request needs besides HTTP), in this one process;
 2. served: ``carid serve`` in its own process on loopback; at each concurrency, that many
-   client threads with keep-alive connections send a bounded number of one-photo requests.
+   client threads with keep-alive connections send a bounded number of one-photo requests
+   (prebuilt request bytes on raw sockets, as wrk sends them: the client shares the cores).
 
 Both run in ``--rounds`` interleaved rounds, so a slow spell of the machine hits raw and served
 alike; each ratio is taken within its round.
@@ -28,6 +29,7 @@ import http.client
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -106,30 +108,59 @@ def multipart(body: bytes, name: str) -> bytes:
     return head + body + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def load(port: int, payloads: list[bytes], concurrency: int, total: int) -> tuple[float, list[float]]:
-    """``total`` one-photo requests from ``concurrency`` keep-alive clients; (seconds, latencies in ms)."""
+def request_bytes(body: bytes) -> bytes:
+    """One whole keep-alive POST /predict, built once: the load generator only sends bytes."""
+    head = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}"
+            f"\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def read_response(sock: socket.socket, buf: bytearray) -> tuple[bytes, bytes]:
+    """(status line, body) of one response with a Content-Length; ``buf`` carries bytes read past it."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the service closed the connection")
+        buf += chunk
+    head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    length = int(match.group(1)) if match else 0
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the service closed the connection")
+        rest += chunk
+    buf[:] = rest[length:]
+    return head.split(b"\r\n", 1)[0], rest[:length]
+
+
+def load(port: int, requests: list[bytes], concurrency: int, total: int) -> tuple[float, list[float]]:
+    """``total`` one-photo requests from ``concurrency`` keep-alive clients; (seconds, latencies in ms).
+
+    The clients write prebuilt request bytes to raw sockets and read back only the status and the body, as a
+    load generator such as wrk does: an HTTP client library would spend more of the shared cores than the
+    service's own request handling (http.client: about 0.25 ms per request here)."""
     latencies: list[float] = []
     lock = threading.Lock()
     counter = iter(range(total))
-    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
     failures: list[str] = []
 
     def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine: list[float] = []
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
-            t0 = time.perf_counter()
-            conn.request("POST", "/predict", body=payloads[i % len(payloads)], headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            mine.append((time.perf_counter() - t0) * 1000)
-            if resp.status != 200:
-                failures.append(f"{resp.status} {data[:200]!r}")
-        conn.close()
+        buf = bytearray()
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    break
+                t0 = time.perf_counter()
+                sock.sendall(requests[i % len(requests)])
+                status, body = read_response(sock, buf)
+                mine.append((time.perf_counter() - t0) * 1000)
+                if b" 200 " not in status or b'"predictions"' not in body:
+                    failures.append(f"{status!r} {body[:200]!r}")
         with lock:
             latencies.extend(mine)
 
@@ -189,9 +220,10 @@ def main() -> None:
         model = OnnxClassifier(model_dir, settings.threads)
         print(f"model: {model_dir} ({model.info.metadata.get('variant', '?')}, {model.info.image_size}x"
               f"{model.info.image_size} input), {os.cpu_count()} cores, serve.max_batch {settings.max_batch}, "
-              f"max_wait_ms {settings.max_wait_ms}, threads {settings.threads or 'one per core'}; "
+              f"max_wait_ms {settings.max_wait_ms}, {settings.worker_count()} worker(s) of "
+              f"{settings.thread_count()} thread(s); "
               f"{args.rounds} interleaved rounds of raw and served, medians [min-max]")
-        payloads = [multipart(b, f"p{i}.jpg") for i, b in enumerate(bodies)]
+        payloads = [request_bytes(multipart(b, f"p{i}.jpg")) for i, b in enumerate(bodies)]
         port = free_port()
         proc = start_service(model_dir, args.params, port, Path(tmp) / "serve.log")
         raw: dict[str, list[float]] = {"infer": [], "decode": []}

@@ -7,6 +7,7 @@ so a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -166,12 +167,19 @@ class ServeParams(_Section):
     max_files: int = Field(ge=1)  # photos in one request
     max_file_bytes: int = Field(ge=1)  # bytes per photo
     max_pixels: int = Field(ge=1)  # width x height per photo (decompression bombs)
-    threads: int = Field(ge=0)  # onnxruntime intra-op threads (0: one per core)
+    workers: int = Field(ge=0)  # processes, each with the model and its own batches (0: one per core)
+    threads: int = Field(ge=0)  # onnxruntime intra-op threads per worker (0: the cores shared out among workers)
+
+    def worker_count(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+    def thread_count(self) -> int:
+        return self.threads or max(1, (os.cpu_count() or 1) // self.worker_count())
 
 
 #: What ``carid serve`` uses outside a project (no params.yaml).
 DEFAULT_SERVE = ServeParams(max_batch=32, max_wait_ms=2.0, max_files=32, max_file_bytes=15_000_000,
-                            max_pixels=40_000_000, threads=0)
+                            max_pixels=40_000_000, workers=0, threads=0)
 
 
 class Params(_Section):

@@ -10,6 +10,7 @@ and ``GET /`` (a page to drop a photo on). Every refusal is JSON: ``{"error": ki
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -201,7 +202,7 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
     async def health() -> JSONResponse:
         """Readiness: 200 once the model is loaded and warm; 503 before that and while shutting down."""
         status = "ready" if state.ready else ("draining" if state.draining else "starting")
-        body: dict[str, Any] = {"status": status, "model": info.version}
+        body: dict[str, Any] = {"status": status, "model": info.version, "worker": os.getpid()}
         if "batcher" in holder:
             s = holder["batcher"].stats
             body["batches"] = {"count": s.batches, "photos": s.photos, "largest": s.largest}

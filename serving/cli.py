@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 EXPORT = Path("data/export")
 #: seconds a stopping service waits for requests in flight before it closes their connections
 DRAIN_S = 30
+_ENV_MODEL, _ENV_SETTINGS, _ENV_URL = "CARID_SERVE_MODEL", "CARID_SERVE_SETTINGS", "CARID_SERVE_URL"
 
 
 def load_settings(params: Path) -> ServeParams:
@@ -36,23 +38,48 @@ def serve_command(
     """Serve the exported model: POST photos to /predict, or open the page at / in a browser."""
     import uvicorn
 
-    from serving.app import create_app
     from serving.model import ModelLoadError, OnnxClassifier
 
     settings = load_settings(params)
+    workers, threads = settings.worker_count(), settings.thread_count()
     try:
-        classifier = OnnxClassifier(model, settings.threads)
+        classifier = OnnxClassifier(model, threads)  # every worker loads it again; this checks it once, here
     except ModelLoadError as exc:
         raise fail(f"serve: {exc}") from None
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    app = create_app(classifier, settings, url)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=DRAIN_S, server_header=False)
-    server = uvicorn.Server(config)
-    server.run()  # SIGINT / SIGTERM: stop accepting, finish requests in flight, then stop the batcher
-    if not server.started:
-        raise fail(f"serve: could not start on {host}:{port} (is the port in use?)")
+    common: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False, "lifespan": "on",
+                              "timeout_graceful_shutdown": DRAIN_S, "server_header": False}
+    if workers == 1:
+        from serving.app import create_app
+
+        server = uvicorn.Server(uvicorn.Config(create_app(classifier, settings, url), **common))
+        server.run()  # SIGINT / SIGTERM: stop accepting, finish requests in flight, then stop the batcher
+        if not server.started:
+            raise fail(f"serve: could not start on {host}:{port} (is the port in use?)")
+        return
+    del classifier
+    log.info("serving %s with %d worker processes of %d onnxruntime thread%s each", model, workers, threads,
+             "" if threads == 1 else "s")
+    # uvicorn's own supervisor: it binds once, starts the workers, restarts one that dies, and on SIGINT / SIGTERM
+    # sends each SIGTERM, so every worker drains its requests in flight as a single server does
+    os.environ[_ENV_MODEL] = str(model.resolve())
+    os.environ[_ENV_SETTINGS] = settings.model_copy(update={"threads": threads}).model_dump_json()
+    os.environ[_ENV_URL] = url
+    uvicorn.run("serving.cli:worker_app", factory=True, workers=workers, **common)
+
+
+def worker_app() -> Any:
+    """The app of one worker process (uvicorn calls this in each; the parent's environment says what to serve)."""
+    from carid.log import setup_logging
+    from carid.params import ServeParams
+    from serving.app import create_app
+    from serving.model import OnnxClassifier
+
+    setup_logging()
+    settings = ServeParams.model_validate_json(os.environ[_ENV_SETTINGS])
+    return create_app(OnnxClassifier(Path(os.environ[_ENV_MODEL]), settings.threads), settings,
+                      os.environ.get(_ENV_URL, ""))
 
 
 def main() -> None:

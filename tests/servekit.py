@@ -105,9 +105,9 @@ def free_port() -> int:
 
 
 def write_params(folder: Path, **serve: object) -> Path:
-    """The repo's params.yaml with the ``serve`` keys given replaced."""
+    """The repo's params.yaml with the ``serve`` keys given replaced (one worker process unless given)."""
     raw = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    raw["serve"].update(serve)
+    raw["serve"].update({"workers": 1, **serve})
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
