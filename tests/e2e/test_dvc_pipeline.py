@@ -23,7 +23,7 @@ from dvckit import dvc_env
 from servekit import running_server
 
 REPO = Path(__file__).resolve().parents[2]
-VARIANTS = ("baseline", "dropout")
+VARIANTS = ("baseline", "dropout", "transfer")
 DATA_OUTPUTS = ("data/curated/accepted.csv", "data/split/train.csv", "data/split/val.csv", "data/split/test.csv",
                 "data/split/holdout.csv")
 
@@ -39,6 +39,8 @@ def tiny_params() -> dict[str, object]:
     raw["train"]["variants"] = {
         "baseline": {"model": "baseline", "augment": False, "epochs": 1, "learning_rate": 0.001},
         "dropout": {"model": "dropout", "augment": True, "epochs": 1, "learning_rate": 0.001},
+        "transfer": {"model": "transfer", "backbone": "efficientnet-lite0", "image_size": 64, "augment": True,
+                     "epochs": 2, "learning_rate": 0.001, "fine_tune_epochs": 1, "fine_tune_blocks": 1},
     }
     return raw
 
