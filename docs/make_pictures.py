@@ -72,7 +72,7 @@ def gallery(page: Path, out: Path) -> None:
 
 
 def serve_page(export: Path, out: Path) -> None:
-    """``carid serve`` on the exported model, three demo photos (Swift, WagonR, Hyderabad) dropped on its page."""
+    """``carid serve`` on the exported model, a demo Swift and a demo WagonR picked on its page."""
     import socket
     import subprocess
     import sys
@@ -106,7 +106,7 @@ def serve_page(export: Path, out: Path) -> None:
                 except requests.ConnectionError:
                     time.sleep(0.1)
             with chromium(loopback_only=True) as driver:
-                driver.set_window_size(900, 620)
+                driver.set_window_size(900, 700)
                 driver.get(url)
                 driver.find_element(By.ID, "file").send_keys("\n".join(map(str, files)))
                 WebDriverWait(driver, 20).until(
