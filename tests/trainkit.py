@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +51,17 @@ def project(tmp_path: Path, variants: dict[str, dict[str, object]] | None = None
                                                          "learning_rate": 0.001}}
     (root / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     return root, load_params(root / "params.yaml")
+
+
+@contextmanager
+def cache_dir_at(path: Path) -> Iterator[Path]:
+    """``CARID_CACHE_DIR`` pointed at ``path`` for the block (weights, features and arrays go there), then restored."""
+    old = os.environ.get("CARID_CACHE_DIR")
+    os.environ["CARID_CACHE_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("CARID_CACHE_DIR", None)
+        else:
+            os.environ["CARID_CACHE_DIR"] = old

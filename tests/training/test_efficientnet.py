@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from trainkit import cache_dir_at
 
 from training.efficientnet import (
     BLOCKS,
@@ -46,14 +47,8 @@ COFFEE = {967: "espresso", 968: "cup", 504: "coffee mug"}
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("weights-cache")
-    old = os.environ.get("CARID_CACHE_DIR")
-    os.environ["CARID_CACHE_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("CARID_CACHE_DIR", None)
-    else:
-        os.environ["CARID_CACHE_DIR"] = old
+    with cache_dir_at(tmp_path_factory.mktemp("weights-cache")) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

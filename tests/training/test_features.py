@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from trainkit import project
+from trainkit import cache_dir_at, project
 
 from splitting.records import read_photos
 from training.data import load_split
@@ -21,14 +20,8 @@ SIZE = 64
 
 @pytest.fixture(scope="module")
 def weights_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("CARID_CACHE_DIR")
-    os.environ["CARID_CACHE_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("CARID_CACHE_DIR", None)
-    else:
-        os.environ["CARID_CACHE_DIR"] = old
+    with cache_dir_at(tmp_path_factory.mktemp("cache")) as path:
+        yield path
 
 
 def test_features_are_the_backbones_and_come_from_the_cache_the_second_time(weights_cache: Path,

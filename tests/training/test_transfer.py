@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from dvckit import cli
-from trainkit import COUNTS, REPO, project
+from trainkit import COUNTS, REPO, cache_dir_at, project
 
 from carid.params import load_params
 from splitting.records import read_photos
@@ -24,14 +23,8 @@ SIZE = 64
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("CARID_CACHE_DIR")
-    os.environ["CARID_CACHE_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("CARID_CACHE_DIR", None)
-    else:
-        os.environ["CARID_CACHE_DIR"] = old
+    with cache_dir_at(tmp_path_factory.mktemp("cache")) as path:
+        yield path
 
 
 def test_the_shipped_transfer_variant_is_lite0_with_imagenet_weights() -> None:
