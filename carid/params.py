@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from carid.images import MAX_PIXELS
+
 FaultName = Literal[
     "ratelimit", "error5xx", "slow", "truncate", "dropped", "content-type", "robots-partial", "robots-all",
     "oversize", "bomb", "endless", "redirect-offsite", "bad-filename",
@@ -179,7 +181,7 @@ class ServeParams(_Section):
 
 #: What ``carid serve`` uses outside a project (no params.yaml).
 DEFAULT_SERVE = ServeParams(max_batch=32, max_wait_ms=2.0, max_files=32, max_file_bytes=15_000_000,
-                            max_pixels=40_000_000, workers=0, threads=0)
+                            max_pixels=MAX_PIXELS, workers=0, threads=0)
 
 
 class Params(_Section):

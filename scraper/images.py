@@ -19,10 +19,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from carid.images import MAX_PIXELS  # the one pixel cap of every decode (decompression bombs)
 from scraper.fetch import Retry
 
-#: Pillow refuses images above this many pixels (decompression bombs); photos are far smaller.
-MAX_PIXELS = 40_000_000
 _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
 
 
