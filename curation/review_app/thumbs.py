@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from carid.images import to_rgb
 from carid.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ class ThumbCache:
     """JPEG thumbnails keyed by the photo's sha256: the same bytes always give the same thumbnail."""
 
     def __init__(self, folder: Path | None = None, size: tuple[int, int] = SIZE, quality: int = 80) -> None:
-        self.folder = (folder or default_folder()) / f"{size[0]}x{size[1]}"
+        # v2: thumbnails upright and on white (carid.images.to_rgb); v1 ones, made without that, are not reused
+        self.folder = (folder or default_folder()) / f"{size[0]}x{size[1]}-v2"
         self.size = size
         self.quality = quality
 
@@ -59,7 +61,7 @@ class ThumbCache:
         try:
             with Image.open(io.BytesIO(raw)) as img:
                 img.draft("RGB", self.size)  # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still covers the size
-                small = img.convert("RGB")
+                small = to_rgb(img)  # upright, transparency on white: as every stage sees the photo
                 small.thumbnail(self.size, Image.Resampling.BILINEAR)
                 out = io.BytesIO()
                 small.save(out, "JPEG", quality=self.quality)

@@ -305,3 +305,30 @@ def test_manifest_rows_that_point_outside_data_raw_are_never_served(tmp_path: Pa
                 assert requests.get(f"{served.url}{kind}/{digest}", timeout=10).status_code == 404, (kind, digest)
         ok = review_rows(root)[0]["sha256"]
         assert requests.get(f"{served.url}photo/{ok}", timeout=10).status_code == 200
+
+
+def test_thumbnails_are_upright_and_on_white(tmp_path: Path) -> None:
+    """A phone photo stored upside down (EXIF orientation 3) and a transparent logo, as every stage sees them."""
+    import hashlib
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from servekit import two_tone
+
+    turned = tmp_path / "turned.jpg"
+    turned.write_bytes(two_tone((220, 10, 10), (10, 10, 220), size=(400, 300), exif_orientation=3))
+    logo = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    logo.paste((10, 10, 220, 255), (150, 100, 250, 200))
+    buf = io.BytesIO()
+    logo.save(buf, "PNG")
+    (tmp_path / "logo.png").write_bytes(buf.getvalue())
+    cache = ThumbCache(tmp_path / "thumbs")
+    shown = []
+    for path in (turned, tmp_path / "logo.png"):
+        data = cache.get(hashlib.sha256(path.read_bytes()).hexdigest(), path)
+        assert data is not None
+        shown.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16))
+    top, bottom = shown[0][:20].reshape(-1, 3).mean(0), shown[0][-20:].reshape(-1, 3).mean(0)
+    assert top[2] > 150 and top[0] < 80 and bottom[0] > 150  # blue on top, as the photo is shown
+    assert shown[1][2, 2].min() > 240  # the transparent corner is white, not black
