@@ -48,6 +48,7 @@ class ApiError(Exception):
 
 @dataclass
 class State:
+    batcher: MicroBatcher | None = None  # from start-up until the service stops
     ready: bool = False
     draining: bool = False
 
@@ -161,14 +162,13 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
     """The service for ``model``; ``url`` is only logged once it is ready."""
     info = model.info
     state = State()
-    holder: dict[str, MicroBatcher] = {}
     page = resources.files("serving").joinpath("static/index.html").read_text(encoding="utf-8")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         batcher = MicroBatcher(model.run, settings.max_batch, settings.max_wait_ms)
         batcher.start()
-        holder["batcher"] = batcher
+        state.batcher = batcher
         size = info.image_size
         await batcher.predict([np.zeros((size, size, 3), np.uint8)])  # warm-up: the first run allocates
         state.ready = True
@@ -203,8 +203,8 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
         """Readiness: 200 once the model is loaded and warm; 503 before that and while shutting down."""
         status = "ready" if state.ready else ("draining" if state.draining else "starting")
         body: dict[str, Any] = {"status": status, "model": info.version, "worker": os.getpid()}
-        if "batcher" in holder:
-            s = holder["batcher"].stats
+        if state.batcher is not None:
+            s = state.batcher.stats
             body["batches"] = {"count": s.batches, "photos": s.photos, "largest": s.largest}
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
@@ -221,9 +221,9 @@ def create_app(model: OnnxClassifier, settings: ServeParams, url: str = "") -> F
     @app.post("/predict", openapi_extra=predict_doc)
     async def predict(request: Request) -> JSONResponse:
         """Label each photo in the multipart field ``file``: its label, P per class and the model's version."""
-        if not state.ready:
+        batcher = state.batcher
+        if not state.ready or batcher is None:
             raise ApiError(503, "not-ready", "the model is not loaded yet or the service is stopping")
-        batcher = holder["batcher"]
         with batcher.incoming():  # left right before the photos join the queue: no await in between
             named = await read_uploads(request, settings)
             request.state.photos = len(named)
