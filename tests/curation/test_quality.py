@@ -102,3 +102,20 @@ def test_monochrome_photos_are_grayscale_at_any_jpeg_quality(tmp_path: Path, qua
             result = fingerprint_file(path)
             assert result.fingerprint is not None
             assert "grayscale" in reasons(result.fingerprint), (seed, mode)
+
+
+SKIMAGE_COLOUR = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina", "cat", "colorwheel")
+SKIMAGE_GRAY = ("camera", "moon", "coins", "page", "text", "clock", "grass", "gravel", "brick")
+
+
+def test_grayscale_on_photos_it_was_not_tuned_on(tmp_path: Path) -> None:
+    """scikit-image's bundled sample images (they ship inside the package; nothing here was chosen on them): every
+    colour one keeps its colour, every grayscale one is monochrome, saved as L or as RGB."""
+    skdata = pytest.importorskip("skimage.data")
+    for name in SKIMAGE_COLOUR:
+        colour = Image.fromarray(np.asarray(getattr(skdata, name)())[:, :, :3].astype(np.uint8))
+        assert "grayscale" not in reasons(measure(colour, tmp_path / f"{name}.jpg")), name
+    for name in SKIMAGE_GRAY:
+        gray = Image.fromarray(np.asarray(getattr(skdata, name)()).astype(np.uint8))
+        for mode in ("L", "RGB"):
+            assert "grayscale" in reasons(measure(gray.convert(mode), tmp_path / f"{name}-{mode}.jpg")), (name, mode)
