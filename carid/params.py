@@ -115,6 +115,9 @@ class SplitParams(_Section):
 
 ModelName = Literal["baseline", "dropout", "batchnorm", "residual", "transfer"]
 BackboneName = Literal["efficientnet-lite0", "mobilenetv2"]
+#: How pixel values reach the from-scratch CNNs: ``unit`` [0, 1] (the study's Keras run), ``symmetric`` [-1, 1]
+#: (its PyTorch run). Pre-trained backbones keep the scaling they were trained with.
+InputScaling = Literal["unit", "symmetric"]
 
 
 class AugmentStrengths(_Section):
@@ -145,6 +148,7 @@ class TrainParams(_Section):
     image_size: int = Field(ge=46)  # square input; the four conv + pool blocks need at least 46
     batch_size: int = Field(ge=1)
     seed: int
+    input_scaling: InputScaling  # custom CNNs only: unit = [0, 1], symmetric = [-1, 1]
     augment: AugmentStrengths
     transfer_weights: str  # ImageNet weights for `transfer`: "" uses the installed package (EfficientNet-Lite0)
     variants: dict[str, VariantParams]  # or ~/.keras/models/ (MobileNetV2); else a path to the file

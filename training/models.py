@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from carid.params import AugmentStrengths, TrainParams, VariantParams
+from carid.params import AugmentStrengths, InputScaling, TrainParams, VariantParams
 from training.augment import AugmentParams, FusedAugment
 from training.efficientnet import BLOCKS, MissingWeights, check_size, pretrained
 
@@ -36,10 +36,17 @@ def _study_convs(x: keras.KerasTensor, batchnorm: bool) -> keras.KerasTensor:
     return x
 
 
-def study_cnn(size: int, dropout: float = 0.0, batchnorm: bool = False) -> keras.Model:
+def rescaling(scaling: InputScaling) -> layers.Rescaling:
+    """Pixels 0-255 to [0, 1] (``unit``, the study's Keras run) or [-1, 1] (``symmetric``, its PyTorch run)."""
+    if scaling == "symmetric":
+        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scale_symmetric")
+    return layers.Rescaling(1.0 / 255, name="scale_unit")
+
+
+def study_cnn(size: int, dropout: float = 0.0, batchnorm: bool = False, scaling: InputScaling = "unit") -> keras.Model:
     """The original study's CNN (``baseline``), optionally with dropout before the dense head and batch norm."""
     inputs = keras.Input((size, size, 3), name="image")
-    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = rescaling(scaling)(inputs)
     x = _study_convs(x, batchnorm)
     x = layers.Flatten()(x)
     if dropout:
@@ -49,12 +56,12 @@ def study_cnn(size: int, dropout: float = 0.0, batchnorm: bool = False) -> keras
     return keras.Model(inputs, outputs, name="study_cnn")
 
 
-def residual_cnn(size: int) -> keras.Model:
+def residual_cnn(size: int, scaling: InputScaling = "unit") -> keras.Model:
     """carid's stronger from-scratch net. Why: the study's Flatten + Dense(512) holds 95% of its parameters and
     memorises 2,400 photos; global average pooling removes it, residual blocks with batch norm train a deeper
     stack stably, and separable convolutions keep it cheaper per image than the baseline on a CPU."""
     inputs = keras.Input((size, size, 3), name="image")
-    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = rescaling(scaling)(inputs)
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
@@ -158,14 +165,15 @@ def build(v: VariantParams, t: TrainParams, size: int | None = None,
     variant's input (default ``train.image_size``); ``size_key`` the param that set it, for errors."""
     size = size or t.image_size
     backbone = None
+    scaling = t.input_scaling
     if v.model == "baseline":
-        model = study_cnn(size)
+        model = study_cnn(size, scaling=scaling)
     elif v.model == "dropout":
-        model = study_cnn(size, dropout=0.5)
+        model = study_cnn(size, dropout=0.5, scaling=scaling)
     elif v.model == "batchnorm":
-        model = study_cnn(size, dropout=0.5, batchnorm=True)
+        model = study_cnn(size, dropout=0.5, batchnorm=True, scaling=scaling)
     elif v.model == "residual":
-        model = residual_cnn(size)
+        model = residual_cnn(size, scaling=scaling)
     elif v.backbone == "mobilenetv2":
         model, backbone = transfer_cnn(size, find_weights(size, t.transfer_weights, size_key))
     else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from training.fitcurves import bias_variance_lines
+
 #: Validation accuracy published by the original study (best epoch, 4,000 real photos, 150x150). It never
 #: reported test or holdout accuracy.
 STUDY_VAL = {"baseline": 0.88, "augmented": 0.95, "dropout": 0.956, "batchnorm": 0.961}
@@ -80,6 +82,7 @@ def report_md(variants: list[str], models: Path, evals: Path, export_meta: Path 
     lines += ["", "Holdout: photos from the second site (Hyderabad), never used for training or model choice.",
               "Misclassified photos: `data/eval/<variant>/misclassified-test.html` and `-holdout.html`."]
     lines += custom_vs_pretrained({v: (kinds or {}).get(v, "") for v in variants}, models, evals) if kinds else []
+    lines += bias_variance_lines(variants, models)
     if export_meta is not None and export_meta.is_file():
         meta = json.loads(export_meta.read_text(encoding="utf-8"))
         lines += ["", f"Exported model: variant **{meta['variant']}** (best val accuracy), "

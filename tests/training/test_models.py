@@ -40,6 +40,27 @@ def test_dropout_and_batchnorm_add_their_layers() -> None:
     assert not {"Dropout", "BatchNormalization"} & {type(layer).__name__ for layer in study_cnn(64).layers}
 
 
+@pytest.mark.parametrize("variant", ["baseline", "residual"])
+def test_input_scaling_sets_the_range_the_first_layer_sees(variant: str) -> None:
+    t = load_params(REPO / "params.yaml").train
+    pixels = np.array([[[[0.0, 127.5, 255.0]]]], dtype="float32").repeat(48, axis=1).repeat(48, axis=2)
+    seen = {}
+    for scaling in ("unit", "symmetric"):
+        model, _ = build(t.variants[variant].model_copy(update={"augment": False}),
+                         t.model_copy(update={"image_size": 48, "input_scaling": scaling}))
+        scale = next(layer for layer in model.layers if layer.name.startswith("scale_"))
+        seen[scaling] = np.asarray(scale(pixels))[0, 0, 0]
+    np.testing.assert_allclose(seen["unit"], [0.0, 0.5, 1.0], atol=1e-6)
+    np.testing.assert_allclose(seen["symmetric"], [-1.0, 0.0, 1.0], atol=1e-6)
+
+
+def test_input_scaling_accepts_only_unit_or_symmetric(tmp_path: Path) -> None:
+    text = (REPO / "params.yaml").read_text(encoding="utf-8").replace("input_scaling: unit", "input_scaling: minus1")
+    (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(Exception, match="input_scaling"):
+        load_params(tmp_path / "params.yaml")
+
+
 def test_transfer_without_weights_names_the_file_to_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(MissingWeights) as err:
