@@ -13,6 +13,7 @@ from serving.cli import serve_command
 from splitting.cli import app as split_app
 from training.cli import app as train_app
 from training.cli import predict_command
+from training.study_cli import app as study_app
 
 app = typer.Typer(
     name="carid",
@@ -26,6 +27,7 @@ app.add_typer(scrape_app, name="scrape")
 app.add_typer(curate_app, name="curate")
 app.add_typer(split_app, name="split")
 app.add_typer(train_app, name="train")
+app.add_typer(study_app, name="study")
 app.command("predict")(predict_command)
 app.command("serve")(serve_command)
 

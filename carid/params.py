@@ -188,6 +188,32 @@ DEFAULT_SERVE = ServeParams(max_batch=32, max_wait_ms=2.0, max_files=32, max_fil
                             max_pixels=MAX_PIXELS, workers=0, threads=0)
 
 
+StudyBackend = Literal["tensorflow", "jax"]
+
+
+class StudyParams(_Section):
+    """``study@<backend>`` / ``study-report``: the grid answering the study's questions (``dvc repro study-report``).
+
+    Every point trains a variant of ``train.variants`` with its own params, except: input ``image_size`` for the
+    from-scratch CNNs, at most ``max_epochs`` epochs, no fine-tuning for ``transfer``, and the point's seed.
+    """
+
+    variants: list[str] = Field(min_length=1)  # learning curves: these variants at every fraction
+    fractions: list[float] = Field(min_length=1)  # shares of train.csv, per class; val and test stay whole
+    seeds: list[int] = Field(min_length=1)  # every point once per seed: the spread shows the noise
+    image_size: int = Field(ge=46)  # from-scratch CNNs (transfer keeps its own image_size)
+    max_epochs: int = Field(ge=1)  # each variant's epochs, capped at this
+    scaling_variants: list[str]  # trained once more with train.input_scaling flipped, on all of train
+    backends: list[StudyBackend] = Field(min_length=1)  # the first runs the curves; the others repeat ...
+    backend_variants: list[str]  # ... these variants on all of train
+
+    @model_validator(mode="after")
+    def _fractions(self) -> StudyParams:
+        if any(not 0 < f <= 1 for f in self.fractions):
+            raise ValueError(f"fractions must be in (0, 1], got {self.fractions}")
+        return self
+
+
 class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
@@ -195,6 +221,7 @@ class Params(_Section):
     split: SplitParams
     train: TrainParams
     serve: ServeParams
+    study: StudyParams
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

@@ -42,6 +42,9 @@ def tiny_params() -> dict[str, object]:
         "transfer": {"model": "transfer", "backbone": "efficientnet-lite0", "image_size": 64, "augment": True,
                      "epochs": 2, "learning_rate": 0.001, "fine_tune_epochs": 1, "fine_tune_blocks": 1},
     }
+    raw["study"] = {"variants": ["baseline", "transfer"], "fractions": [0.5, 1.0], "seeds": [1], "image_size": 48,
+                    "max_epochs": 1, "scaling_variants": ["baseline"], "backends": ["tensorflow", "jax"],
+                    "backend_variants": ["baseline"]}
     return raw
 
 
@@ -114,8 +117,14 @@ def test_dvc_repro_end_to_end_and_incremental(tmp_path: Path) -> None:
     assert {"scrape@delhi", "scrape@hyderabad", "curate", "split", "export", "report"} <= stages
     assert {f"{kind}@{v}" for kind in ("train", "evaluate") for v in VARIANTS} <= stages
     for rel in (*DATA_OUTPUTS, "data/export/model.keras", "data/export/model.onnx", "data/export/metadata.json",
-                "data/report.md", "data/curated/report.html", "data/split/report.md"):
+                "data/report.md", "data/curated/report.html", "data/split/report.md", "data/study/report.md",
+                "data/study/learning_curves.png", "data/study/summary.json"):
         assert (a / rel).is_file(), rel
+    # the study grid ran on both backends: the first runs the curves and scaling, JAX repeats baseline
+    study = {b: (a / f"data/study/runs-{b}.csv").read_text(encoding="utf-8").splitlines()
+             for b in ("tensorflow", "jax")}
+    assert (len(study["tensorflow"]), len(study["jax"])) == (1 + 5, 1 + 1), study
+    assert "## 5. Which framework suits the task?" in (a / "data/study/report.md").read_text(encoding="utf-8")
     report = (a / "data/report.md").read_text(encoding="utf-8")
     assert all(f"| {v} |" in report for v in VARIANTS)
     metrics = json.loads(dvc(a, cache, "metrics", "show", "--json"))

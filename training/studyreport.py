@@ -1,0 +1,273 @@
+"""``data/study/``: the study's five questions answered from the grid's runs, with plots.
+
+Noise is the seed spread: for a group of runs that differ only by seed, max - min of their accuracy. Two settings
+"differ" only when their mean accuracies differ by more than the larger of their two spreads; otherwise the answer
+says "within seed noise". Every sentence below is computed from the runs by that rule, and the tables beside it
+show the numbers it used.
+
+Plots are drawn with matplotlib (Agg, no display): a learning curve per variant (mean over seeds, the band from
+the lowest to the highest seed), and the pipeline's own per-epoch train / val curves per variant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.fitcurves import read_curve
+from training.study import Run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Runs that differ only by seed: their mean and spread of one accuracy."""
+
+    mean: float
+    spread: float  # max - min over seeds
+    n: int
+
+
+def cell(values: Sequence[float]) -> Cell:
+    return Cell(statistics.fmean(values), max(values) - min(values), len(values))
+
+
+def differs(a: Cell, b: Cell) -> bool:
+    """The module's noise rule: the means differ by more than the larger seed spread."""
+    return abs(a.mean - b.mean) > max(a.spread, b.spread)
+
+
+def _fmt(c: Cell | None) -> str:
+    return "n/a" if c is None else f"{c.mean:.3f} ± {c.spread / 2:.3f}"
+
+
+Key = tuple[str, float, str, str]  # variant, fraction, scaling, backend
+
+
+def group(runs: Iterable[Run], metric: str, **match: object) -> dict[Key, Cell]:
+    """Cells keyed by (variant, fraction, scaling, backend) for runs matching ``match``."""
+    by: dict[Key, list[float]] = defaultdict(list)
+    for r in runs:
+        if all(getattr(r, k) == v for k, v in match.items()):
+            by[(r.variant, r.fraction, r.scaling, r.backend)].append(float(getattr(r, metric)))
+    return {k: cell(v) for k, v in by.items()}
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    markdown: str
+    summary: dict[str, object]
+
+
+def _curves_section(runs: Sequence[Run], backend: str, scaling: str, variants: Sequence[str],
+                    png: str) -> tuple[list[str], dict[str, object]]:
+    val = group(runs, "val_accuracy", backend=backend, scaling=scaling)
+    test = group(runs, "test_accuracy", backend=backend, scaling=scaling)
+    n_train = {(r.variant, r.fraction): r.n_train for r in runs if r.backend == backend and r.scaling == scaling}
+    fractions = sorted({f for (v, f, _, _) in test if v in variants})
+    lines = ["## 1. How much data is enough, and is more always better?", "",
+             f"![learning curves]({png})", "",
+             "Test accuracy (mean ± half the seed spread) against the share of train.csv; val and test stay whole.",
+             "", "| variant | " + " | ".join(f"{f:g} ({n_train.get((variants[0], f), '?')} photos)"
+                                            for f in fractions) + " |",
+             "|---|" + "---|" * len(fractions)]
+    answers: list[str] = []
+    summary: dict[str, object] = {}
+    for v in variants:
+        row = [test.get((v, f, scaling, backend)) for f in fractions]
+        lines.append(f"| {v} | " + " | ".join(_fmt(c) for c in row) + " |")
+        cells = [c for c in row if c is not None]
+        if len(cells) >= 2:
+            last, before = cells[-1], cells[-2]
+            if differs(last, before) and last.mean > before.mean:
+                verdict = (f"still gains from the last step ({before.mean:.3f} -> {last.mean:.3f}, beyond the seed "
+                           "spread): more data would help")
+            elif differs(last, before):
+                verdict = f"loses on the last step ({before.mean:.3f} -> {last.mean:.3f}): more was not better"
+            else:
+                verdict = (f"has levelled off: the last step ({before.mean:.3f} -> {last.mean:.3f}) is within seed "
+                           "noise")
+            gain = last.mean - cells[0].mean
+            answers.append(f"- `{v}` {verdict}; from the smallest share to all of train it moved {gain:+.3f}.")
+        summary[v] = {f"{f:g}": {"val": val[(v, f, scaling, backend)].mean, "test": c.mean, "spread": c.spread}
+                      for f, c in zip(fractions, row, strict=True) if c is not None and (v, f, scaling, backend) in val}
+    return [*lines, "", *answers], summary
+
+
+def _bias_variance_section(runs: Sequence[Run], backend: str, scaling: str, variants: Sequence[str],
+                           png: str | None) -> tuple[list[str], dict[str, object]]:
+    lines = ["## 2. Bias and variance: which model generalises?", ""]
+    if png:
+        lines += [f"![train and val per epoch]({png})", "",
+                  "Per-epoch train (dashed) and val (solid) accuracy of the pipeline's own models "
+                  "(`data/models/<variant>/live`). Its table and one sentence per variant are in data/report.md.", ""]
+    gap: dict[tuple[str, float], list[float]] = defaultdict(list)
+    for r in runs:
+        if r.backend == backend and r.scaling == scaling and r.variant in variants:
+            gap[(r.variant, r.fraction)].append(r.train_accuracy - r.val_accuracy)
+    fractions = sorted({f for _, f in gap})
+    lines += ["Train minus val accuracy at the best epoch, by share of train (mean over seeds). A gap that shrinks "
+              "as data grows is variance that data cures; a gap near zero with low accuracy is bias.", "",
+              "| variant | " + " | ".join(f"{f:g}" for f in fractions) + " |", "|---|" + "---|" * len(fractions)]
+    summary: dict[str, object] = {}
+    for v in variants:
+        vals = [statistics.fmean(gap[(v, f)]) if gap.get((v, f)) else None for f in fractions]
+        lines.append(f"| {v} | " + " | ".join("n/a" if g is None else f"{g:+.3f}" for g in vals) + " |")
+        summary[v] = {f"{f:g}": g for f, g in zip(fractions, vals, strict=True) if g is not None}
+    return lines, summary
+
+
+def _pairs_section(title: str, runs: Sequence[Run], variants: Sequence[str], side_a: dict[str, object],
+                   side_b: dict[str, object], names: tuple[str, str],
+                   claim: str) -> tuple[list[str], dict[str, object]]:
+    a = group(runs, "test_accuracy", fraction=1.0, **side_a)
+    b = group(runs, "test_accuracy", fraction=1.0, **side_b)
+    secs_a = group(runs, "seconds_per_epoch", fraction=1.0, **side_a)
+    secs_b = group(runs, "seconds_per_epoch", fraction=1.0, **side_b)
+    lines = [title, "", f"Test accuracy on all of train (mean ± half the seed spread). {claim}", "",
+             f"| variant | {names[0]} | {names[1]} | difference | beyond seed noise? | s / epoch ({names[0]} / "
+             f"{names[1]}) |", "|---|---|---|---|---|---|"]
+    summary: dict[str, object] = {}
+    beyond = 0
+    compared = 0
+    for v in variants:
+        ca = next((c for k, c in a.items() if k[0] == v), None)
+        cb = next((c for k, c in b.items() if k[0] == v), None)
+        sa = next((c for k, c in secs_a.items() if k[0] == v), None)
+        sb = next((c for k, c in secs_b.items() if k[0] == v), None)
+        if ca is None or cb is None:
+            continue
+        compared += 1
+        d = differs(ca, cb)
+        beyond += d
+        secs = f"{sa.mean:.1f} / {sb.mean:.1f}" if sa and sb else "n/a"
+        diff = round(cb.mean - ca.mean, 3) + 0.0  # + 0.0: no "-0.000"
+        lines.append(f"| {v} | {_fmt(ca)} | {_fmt(cb)} | {diff:+.3f} | {'yes' if d else 'no'} | {secs} |")
+        summary[v] = {names[0]: ca.mean, names[1]: cb.mean, "beyond_noise": d,
+                      "seconds_per_epoch": [sa.mean if sa else None, sb.mean if sb else None]}
+    lines += ["", f"{beyond} of {compared} variants differ beyond seed noise."]
+    return lines, summary
+
+
+def _transfer_section(runs: Sequence[Run], backend: str, scaling: str, variants: Sequence[str],
+                      kinds: dict[str, str]) -> list[str]:
+    pretrained = [v for v in variants if kinds.get(v) == "transfer"]
+    custom = [v for v in variants if v not in pretrained]
+    if not pretrained or not custom:
+        return []
+    test = group(runs, "test_accuracy", backend=backend, scaling=scaling)
+    val = group(runs, "val_accuracy", backend=backend, scaling=scaling)
+    fractions = sorted({f for (v, f, _, _) in test if v in variants})
+    lines = ["## 3. Custom CNN or pre-trained network?", "",
+             "At each share of train, the best from-scratch variant by mean val accuracy beside the pre-trained one "
+             "(test accuracy).", "", "| share | best custom | custom test | pre-trained test | pre-trained "
+             "ahead beyond noise? |", "|---|---|---|---|---|"]
+    for f in fractions:
+        options = [v for v in custom if (v, f, scaling, backend) in val]
+        if not options:
+            continue
+        best = max(options, key=lambda v: val[(v, f, scaling, backend)].mean)
+        for p in pretrained:
+            cp, cc = test.get((p, f, scaling, backend)), test[(best, f, scaling, backend)]
+            if cp is None:
+                continue
+            ahead = "yes" if differs(cp, cc) and cp.mean > cc.mean else "behind" if differs(cp, cc) else "no"
+            lines.append(f"| {f:g} | {best} | {_fmt(cc)} | {_fmt(cp)} | {ahead} |")
+    return lines
+
+
+def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants: Sequence[str],
+                 backend_variants: Sequence[str], backends: Sequence[str], unit: str, kinds: dict[str, str],
+                 curves_png: str, fit_png: str | None) -> StudyReport:
+    """The markdown and the summary JSON; pure (the plots are drawn by :func:`draw_plots`)."""
+    first = backends[0]
+    flipped = "symmetric" if unit == "unit" else "unit"
+    seconds = sum(r.seconds for r in runs)
+    md = ["# What the study asked, measured", "",
+          f"{len(runs)} training runs ({seconds / 60:.1f} min of training), from `dvc repro study-report`. "
+          "Each accuracy is the mean over seeds; ± is half the seed spread (max - min). Two settings differ only when "
+          "their means differ by more than the larger spread.", ""]
+    curves, s_curves = _curves_section(runs, first, unit, variants, curves_png)
+    bv, s_bv = _bias_variance_section(runs, first, unit, variants, fit_png)
+    scaling_lines, s_scaling = _pairs_section(
+        "## 4. Does the input scaling matter?", runs, scaling_variants, {"backend": first, "scaling": unit},
+        {"backend": first, "scaling": flipped}, (unit, flipped),
+        "The study credited [-1, 1] scaling for its PyTorch run's lead (0.896 against 0.881).")
+    backend_lines: list[str] = []
+    s_backend: dict[str, object] = {}
+    for other in backends[1:]:
+        part, s_backend[other] = _pairs_section(
+            f"## 5. Which framework suits the task? Keras on {first} and on {other}", runs, backend_variants,
+            {"backend": first, "scaling": unit}, {"backend": other, "scaling": unit}, (first, other),
+            "Same data, seeds and params; only KERAS_BACKEND differs.")
+        backend_lines += [*part, ""]
+    md += [*curves, "", *bv, "", *_transfer_section(runs, first, unit, variants, kinds), "", *scaling_lines, "",
+           *backend_lines]
+    summary = {"runs": len(runs), "training_minutes": round(seconds / 60, 1), "learning_curves": s_curves,
+               "gap_at_best_epoch": s_bv, "input_scaling": s_scaling, "backends": s_backend}
+    return StudyReport("\n".join(md).rstrip("\n") + "\n", summary)
+
+
+def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scaling: str, curves_png: Path,
+               models: Path, fit_png: Path) -> bool:
+    """Learning curves into ``curves_png``; the pipeline's per-epoch curves into ``fit_png`` (False: none found)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, metric in zip(axes, ("val_accuracy", "test_accuracy"), strict=True):
+        cells = group(runs, metric, backend=backend, scaling=scaling)
+        for v in variants:
+            pts = sorted((f, c) for (name, f, _, _), c in cells.items() if name == v)
+            if not pts:
+                continue
+            n = {r.fraction: r.n_train for r in runs if r.variant == v and r.backend == backend}
+            xs = [n[f] for f, _ in pts]
+            values = {f: [float(getattr(r, metric)) for r in runs if r.variant == v and r.fraction == f
+                          and r.backend == backend and r.scaling == scaling] for f, _ in pts}
+            ax.plot(xs, [c.mean for _, c in pts], marker="o", label=v)
+            ax.fill_between(xs, [min(values[f]) for f, _ in pts], [max(values[f]) for f, _ in pts], alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_xlabel("training photos")
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend()
+    fig.tight_layout()
+    curves_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(curves_png, dpi=100)
+    plt.close(fig)
+
+    found = [(v, models / v / "live" / "plots" / "metrics") for v in sorted({p.name for p in models.glob("*")})
+             if (models / v / "live" / "plots" / "metrics" / "val_accuracy.tsv").is_file()]
+    if not found:
+        return False
+    fig, axes = plt.subplots(1, len(found), figsize=(3.2 * len(found), 3), sharey=True, squeeze=False)
+    for ax, (v, metrics) in zip(axes[0], found, strict=True):
+        train, val = read_curve(metrics / "accuracy.tsv"), read_curve(metrics / "val_accuracy.tsv")
+        ax.plot(range(1, len(train) + 1), train, "--", label="train")
+        ax.plot(range(1, len(val) + 1), val, label="val")
+        ax.set_title(v)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy")
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(fit_png, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def write_study(out: Path, report: StudyReport) -> None:
+    from carid.atomic import write_texts
+
+    write_texts(out, {"report.md": report.markdown,
+                      "summary.json": json.dumps(report.summary, indent=2, sort_keys=True) + "\n"})
