@@ -195,14 +195,15 @@ class StudyParams(_Section):
     """``study@<backend>`` / ``study-report``: the grid answering the study's questions (``dvc repro study-report``).
 
     Every point trains a variant of ``train.variants`` with its own params, except: input ``image_size`` for the
-    from-scratch CNNs, at most ``max_epochs`` epochs, no fine-tuning for ``transfer``, and the point's seed.
+    from-scratch CNNs, at most ``max_epochs`` epochs (on a share of train, more, so the number of weight updates
+    stays that of the full run, up to 4x the epochs), no fine-tuning for ``transfer``, and the point's seed.
     """
 
     variants: list[str] = Field(min_length=1)  # learning curves: these variants at every fraction
     fractions: list[float] = Field(min_length=1)  # shares of train.csv, per class; val and test stay whole
     seeds: list[int] = Field(min_length=1)  # every point once per seed: the spread shows the noise
     image_size: int = Field(ge=46)  # from-scratch CNNs (transfer keeps its own image_size)
-    max_epochs: int = Field(ge=1)  # each variant's epochs, capped at this
+    max_epochs: int = Field(ge=1)  # each variant's epochs on all of train, capped at this
     scaling_variants: list[str]  # trained once more with train.input_scaling flipped, on all of train
     backends: list[StudyBackend] = Field(min_length=1)  # the first runs the curves; the others repeat ...
     backend_variants: list[str]  # ... these variants on all of train

@@ -37,6 +37,8 @@ class Fit:
     train_accuracy: float  # at the best epoch
     val_accuracy: float  # at the best epoch
     last_val_accuracy: float
+    train_curve: tuple[float, ...] = ()
+    val_curve: tuple[float, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -64,7 +66,7 @@ def fit_of(variant: str, live: Path) -> Fit:
     if n == 0:
         raise ValueError(f"{metrics}: no epochs logged")
     best = max(range(n), key=lambda i: (val[i], -i))
-    return Fit(variant, n, best + 1, train[best], val[best], val[n - 1])
+    return Fit(variant, n, best + 1, train[best], val[best], val[n - 1], tuple(train[:n]), tuple(val[:n]))
 
 
 def diagnosis(f: Fit) -> str:

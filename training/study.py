@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import os
 import random
 import subprocess
@@ -66,6 +67,8 @@ class Run:
     train_accuracy: float  # at the best epoch, as logged while fitting
     seconds_per_epoch: float
     seconds: float
+    train_curve: str = ""  # accuracy per epoch, ";"-joined (for the bias-variance plot)
+    val_curve: str = ""
 
     @property
     def key(self) -> str:
@@ -107,10 +110,18 @@ def subsample(photos: Sequence[Photo], fraction: float, seed: int) -> list[Photo
     return [ph for i, ph in enumerate(photos) if i in keep]
 
 
+def study_epochs(epochs: int, max_epochs: int, fraction: float) -> int:
+    """Epochs of a point: the variant's, capped at ``max_epochs``; on a share of train, as many more as keep the
+    number of weight updates of the full run (at most 4 times as many epochs), so a small share is not simply
+    trained less."""
+    base = min(epochs, max_epochs)
+    return min(math.ceil(base / fraction - 1e-9), 4 * base)
+
+
 def point_params(t: TrainParams, p: Point, image_size: int, max_epochs: int) -> TrainParams:
     """The pipeline's train params with the point's changes (see the module docstring)."""
     v = t.variants[p.variant]
-    v = v.model_copy(update={"epochs": min(v.epochs, max_epochs), "fine_tune_epochs": 0})
+    v = v.model_copy(update={"epochs": study_epochs(v.epochs, max_epochs, p.fraction), "fine_tune_epochs": 0})
     scaling = p.scaling if v.model != "transfer" else t.input_scaling
     return t.model_copy(update={"variants": {p.variant: v}, "seed": p.seed, "input_scaling": scaling,
                                 "image_size": image_size})
@@ -167,7 +178,8 @@ def train_point(p: Point, params: Params, split_dir: Path, root: Path) -> Run:
     test_acc = float(((prob >= 0.5) == (test.y >= 0.5)).mean()) if len(test.y) else float("nan")
     return Run(p.backend, p.variant, p.fraction, p.seed, p.scaling, len(train), size, result.epochs,
                result.best_epoch, round(result.best_val_accuracy, 4), round(test_acc, 4),
-               round(fit.train_accuracy, 4), result.seconds_per_epoch, round(time.perf_counter() - start, 1))
+               round(fit.train_accuracy, 4), result.seconds_per_epoch, round(time.perf_counter() - start, 1),
+               ";".join(f"{a:.4f}" for a in fit.train_curve), ";".join(f"{a:.4f}" for a in fit.val_curve))
 
 
 def run_points(points: Sequence[Point], params: Params, split_dir: Path, root: Path, runs_csv: Path) -> list[Run]:

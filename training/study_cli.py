@@ -15,7 +15,6 @@ app = typer.Typer(help="Learning curves, input scaling and backends: the study's
                   no_args_is_help=True)
 ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder of the runs CSVs, plots and report.")]
-MODELS = Path("data/models")
 
 
 @app.command("run")
@@ -52,7 +51,7 @@ def report(params: ParamsOpt = Path("params.yaml"), out: OutOpt = STUDY_DIR) -> 
         raise fail(f"no {out}/runs-{missing[0]}.csv: run `carid study run --backend {missing[0]}` first")
     runs = [r for b in s.backends for r in read_runs(out / f"runs-{b}.csv")]
     has_fit = draw_plots(runs, s.variants, s.backends[0], p.train.input_scaling, out / "learning_curves.png",
-                         MODELS, out / "fit_curves.png")
+                         out / "fit_curves.png")
     kinds: dict[str, str] = {name: v.model for name, v in p.train.variants.items()}
     r = study_report(runs, s.variants, s.scaling_variants, s.backend_variants, s.backends, p.train.input_scaling,
                      kinds, "learning_curves.png", "fit_curves.png" if has_fit else None)

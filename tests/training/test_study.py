@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from carid.cli import app
 from carid.params import load_params
 from splitting.records import read_photos
-from training.study import Point, Run, _csv, grid, point_params, read_runs, run_points, subsample
+from training.study import Point, Run, _csv, grid, point_params, read_runs, run_points, study_epochs, subsample
 from training.studyreport import cell, differs, study_report
 
 TINY_STUDY = {"variants": ["baseline"], "fractions": [0.5, 1.0], "seeds": [1, 2], "image_size": 48, "max_epochs": 1,
@@ -54,6 +54,12 @@ def test_subsample_cuts_each_class_by_the_fraction_and_depends_on_the_seed(tmp_p
     assert subsample(photos, 1.0, 1) == photos
 
 
+def test_a_share_of_train_gets_the_updates_of_the_full_run_up_to_four_times_the_epochs() -> None:
+    assert study_epochs(30, 10, 1.0) == 10 and study_epochs(5, 10, 1.0) == 5
+    assert study_epochs(30, 10, 0.5) == 20 and study_epochs(30, 10, 0.25) == 40
+    assert study_epochs(30, 10, 0.1) == 40  # 100 would be 10x: capped at 4x
+
+
 def test_point_params_cap_epochs_drop_fine_tuning_and_flip_scaling_for_custom_cnns_only() -> None:
     t = load_params(REPO / "params.yaml").train
     custom = point_params(t, Point("baseline", 1.0, 3, "symmetric", "tensorflow"), 48, 5)
@@ -74,7 +80,9 @@ def test_run_points_trains_for_real_and_resumes_without_retraining(tmp_path: Pat
     with cache_dir_at(tmp_path / "cache"):
         first = run_points(points[:2], p, root / "data/split", root, out)
         assert [r.n_train for r in first] == [16, 16]
-        assert all(0.0 <= r.test_accuracy <= 1.0 and r.epochs == 1 for r in first)
+        assert all(0.0 <= r.test_accuracy <= 1.0 for r in first)
+        assert [r.epochs for r in first] == [2, 2]  # half of train, twice the epochs: the same number of updates
+        assert all(len(r.val_curve.split(";")) == 2 for r in first)
         with caplog.at_level(logging.INFO, logger="training.study"):
             runs = run_points(points, p, root / "data/split", root, out)
     assert "2 done earlier, 4 to train" in caplog.text
