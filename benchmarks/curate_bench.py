@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/curate_bench.py            # 2,000 photos; 10k / 100k / 1M hashes
     .venv/bin/python benchmarks/curate_bench.py --quick    # a few seconds
+    .venv/bin/python benchmarks/curate_bench.py --skip-fingerprints --sizes 1000000   # clustering at 1M only
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from curation.cluster import all_pairs_cluster, cluster, plan
+from curation.dedup import WINDOWS, DedupParams, candidate_pairs
 from curation.hashing import fingerprint_many
 
 log = logging.getLogger("curate_bench")
@@ -120,17 +122,57 @@ def bench_cluster(sizes: Sequence[int], reference_n: int) -> None:
         previous = (n, seconds)
 
 
+def synthetic_windows(items: Sequence[tuple[int, int]], seed: int = 2,
+                      planted: float = 0.02) -> list[tuple[tuple[int, int], ...]]:
+    """len(WINDOWS) random (phash, dhash) window hashes per item; for a ``planted`` share, one window is within the
+    thresholds of another item's full hashes (a cropped or framed copy)."""
+    rng = np.random.default_rng(seed)
+    n, k = len(items), len(WINDOWS)
+    ph = rng.integers(0, 2**64, (n, k), dtype=np.uint64)
+    dh = rng.integers(0, 2**64, (n, k), dtype=np.uint64)
+    m = int(n * planted)
+    dst, src = rng.integers(0, n, m), rng.integers(0, n, m)
+    full = np.array(items, dtype=np.uint64).reshape(-1, 2)
+    bit = np.uint64(1) << rng.integers(0, 64, m).astype(np.uint64)
+    ph[dst, 0], dh[dst, 0] = full[src, 0] ^ bit, full[src, 1] ^ bit
+    return [tuple(zip(a, b, strict=True)) for a, b in zip(ph.tolist(), dh.tolist(), strict=True)]
+
+
+def bench_window_join(sizes: Sequence[int]) -> None:
+    """The near-duplicate candidates curation uses (curation.dedup.candidate_pairs): full-hash pairs alone, then
+    with every photo's window hashes joined against the full hashes; the difference is what the windows add."""
+    p = DedupParams(PHASH_MAX, DHASH_MAX, 0, 1.0)
+    print(f"candidate pairs with window hashes ({len(WINDOWS)} windows a photo, phash_max={PHASH_MAX}, "
+          f"dhash_max={DHASH_MAX}):")
+    for n in sizes:
+        items = synthetic_hashes(n, seed=1)
+        windows = synthetic_windows(items)
+        none: list[tuple[tuple[int, int], ...]] = [() for _ in items]
+        full_s, full_pairs = timed(lambda: candidate_pairs(items, none, p))  # noqa: B023
+        both_s, both_pairs = timed(lambda: candidate_pairs(items, windows, p))  # noqa: B023
+        assert isinstance(full_pairs, np.ndarray) and isinstance(both_pairs, np.ndarray)
+        print(f"  n={n:>9,}: full hashes {full_s:7.2f} s ({len(full_pairs):,} pairs); with windows {both_s:7.2f} s "
+              f"({len(both_pairs):,} pairs): the window join adds {both_s - full_s:.2f} s")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a tiny run: 200 photos, 1k / 10k hashes")
     parser.add_argument("--photos", type=int, default=2000, help="synthetic photos to fingerprint")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the parallel run")
+    parser.add_argument("--sizes", type=int, nargs="+", help="hash counts to cluster (default 10k 100k 1M)")
+    parser.add_argument("--skip-fingerprints", action="store_true", help="time the clustering half only")
+    parser.add_argument("--skip-cluster", action="store_true", help="time the fingerprint half only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     photos = 200 if args.quick else args.photos
-    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
-    bench_fingerprints(photos, args.workers)
+    sizes = args.sizes or ([1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000])
+    if not args.skip_fingerprints:
+        bench_fingerprints(photos, args.workers)
+    if args.skip_cluster:
+        return
     bench_cluster(sizes, reference_n=sizes[0] if args.quick else 10_000)
+    bench_window_join(sizes)
 
 
 if __name__ == "__main__":

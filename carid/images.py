@@ -3,15 +3,21 @@
 Pillow does the decoding. What it leaves to the caller is done here once: the JPEG draft
 decode (the decoder scales by 1/2, 1/4 or 1/8 on its own), the EXIF orientation a phone
 photo carries, transparency composited on white (not dropped, which turns a transparent
-logo black), and a bilinear resize of the whole photo to the square input, as Keras'
+logo black), 16-bit grey scaled to 8 bits, CMYK / palette / LA converted, and a bilinear
+resize of the whole photo to the square input, as Keras'
 ``image_dataset_from_directory`` does (the aspect ratio is not kept). Imports neither
 TensorFlow nor any carid stage, so the prediction service can use it.
+
+Formats: whatever Pillow reads (JPEG, PNG, WebP, GIF, BMP, TIFF, and AVIF, which Pillow 11.3+ decodes itself), plus
+HEIC / HEIF phone photos through ``pillow-heif``'s opener, registered here, once, on import: every stage that
+decodes a photo imports this module, so every stage reads HEIC.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import struct
 import warnings
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +26,17 @@ import numpy as np
 from PIL import Image, ImageOps
 
 log = logging.getLogger(__name__)
+
+try:  # HEIC / HEIF (iPhone photos); a dependency, but a build without it still reads everything else
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - the package is a declared dependency
+    log.debug("pillow-heif is not installed: HEIC photos cannot be read")
+
+#: file suffixes of the photo formats every stage reads
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".avif", ".heic",
+                            ".heif"})
 
 #: Photos above this many pixels are refused before decoding (decompression bombs); real photos are far smaller.
 MAX_PIXELS = 40_000_000
@@ -34,14 +51,44 @@ class UnreadablePhoto(Exception):
         self.reason = reason
 
 
-def to_rgb(img: Image.Image) -> Image.Image:
-    """``img`` upright (EXIF orientation applied) and in RGB, transparency composited on white."""
+def orientation(img: Image.Image, problems: list[str] | None = None) -> int:
+    """The EXIF orientation (1-8; 1 when absent). A corrupt EXIF block gives 1 and, when ``problems`` is a list,
+    appends what was wrong to it (Pillow only warns about most corrupt blocks, or silently reads nothing)."""
+    raw = img.info.get("exif")
     try:
-        turned = img.getexif().get(_ORIENTATION, 1) not in (1, None) and ImageOps.exif_transpose(img)
-        if turned:  # only then: exif_transpose copies a photo that needs no turn, which costs a third of a decode
-            img = turned
-    except (SyntaxError, ValueError, TypeError, KeyError, OSError) as exc:  # a corrupt EXIF block: use the pixels
-        log.debug("ignoring unreadable EXIF orientation: %s", exc)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if isinstance(raw, bytes) and raw:  # parse afresh: the opener may have parsed it (and warned) already
+                exif = Image.Exif()
+                exif.load(raw)
+            else:
+                exif = img.getexif()
+            value = exif.get(_ORIENTATION, 1)
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error) as exc:
+        if problems is not None:
+            problems.append(f"corrupt EXIF ({type(exc).__name__}: {exc})")
+        return 1
+    if problems is not None:
+        if caught:
+            problems.append(f"corrupt EXIF ({caught[0].message})")
+        elif isinstance(raw, bytes) and len(raw) > 8 and not exif:
+            problems.append("corrupt EXIF (the block holds no readable tags)")
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def to_rgb(img: Image.Image, problems: list[str] | None = None) -> Image.Image:
+    """``img`` upright (EXIF orientation applied) and in RGB, transparency composited on white.
+
+    A corrupt EXIF block never stops the decode: the pixels are used as stored, and the problem is appended to
+    ``problems`` when that is a list (the caller decides how often to log it).
+    """
+    if orientation(img, problems) != 1:
+        # only then: exif_transpose copies a photo that needs no turn, which costs a third of a decode
+        try:
+            img = ImageOps.exif_transpose(img)
+        except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error) as exc:
+            if problems is not None:
+                problems.append(f"corrupt EXIF ({type(exc).__name__}: {exc})")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -50,11 +97,14 @@ def to_rgb(img: Image.Image) -> Image.Image:
         return Image.alpha_composite(white, rgba).convert("RGB")
     if img.mode == "RGB":
         return img  # convert() would copy it
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit and 32-bit integer grey: scale to 8 bits instead of clipping everything above 255 to white
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "I;16S", "F"):
+        # 16-bit and 32-bit grey: scale to 8 bits instead of clipping everything above 255 to white. 16-bit
+        # images (and 32-bit ones holding 16-bit values, as Pillow opens some 16-bit PNGs) map 65535 to 255;
+        # wider values are scaled by their maximum.
         arr = np.asarray(img, dtype=np.float64)
-        top = arr.max() or 1.0
-        return Image.fromarray((arr * (255.0 / top)).astype(np.uint8)).convert("RGB")
+        top = float(arr.max())
+        full = 65535.0 if img.mode.startswith("I;16") or 255.0 < top <= 65535.0 else max(top, 255.0)
+        return Image.fromarray(np.clip(arr * (255.0 / full) + 0.5, 0, 255).astype(np.uint8)).convert("RGB")
     return img.convert("RGB")
 
 

@@ -63,20 +63,45 @@ class ScrapeParams(_Section):
     shards: dict[str, ShardParams]
 
 
+CheckAction = Literal["reject", "review"]
+
+
+class CheckActions(_Section):
+    """What a failed quality check does: ``reject`` the photo, or ``review`` (accept it, flagged and sorted up in
+    the review). Keys are the check names as rejected.csv spells them; every check must be named."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    too_small: CheckAction = Field(alias="too-small")
+    blurry: CheckAction
+    too_dark: CheckAction = Field(alias="too-dark")
+    too_bright: CheckAction = Field(alias="too-bright")
+    odd_aspect: CheckAction = Field(alias="odd-aspect")
+    grayscale: CheckAction
+    graphic: CheckAction
+
+    def review(self) -> frozenset[str]:
+        """The checks (by reason name) set to ``review``."""
+        return frozenset(name.replace("_", "-") for name, action in self.model_dump().items() if action == "review")
+
+
 class CurateParams(_Section):
     """``curate``: duplicate thresholds (bits of 64) and quality checks."""
 
     phash_max: int = Field(ge=0, le=32)  # near duplicates: pHash distance at most this ...
     dhash_max: int = Field(ge=0, le=32)  # ... and dHash distance at most this
     verify_phash256_max: int = Field(ge=0, le=128)  # ... confirmed by a 256-bit pHash within this
-    verify_layout_max: float = Field(ge=0, le=1)  # ... and a colour layout within this mean distance
+    verify_ncc_min: float = Field(ge=-1, le=1)  # ... and standardised luma thumbnails correlating this much
     min_side: int = Field(ge=1)  # too-small below this many pixels on the short side
-    blur_min: float = Field(ge=0)  # blurry below this sharpness (variance of the Laplacian)
+    blur_min: float = Field(ge=0, le=1)  # blurry below this focus (curation.focus: 0-1, higher is sharper)
     dark_max: float = Field(ge=0, le=255)  # too-dark below this mean brightness
     bright_min: float = Field(ge=0, le=255)  # too-bright above this mean brightness
     aspect_min: float = Field(gt=0)  # odd-aspect outside [aspect_min, aspect_max] (width / height)
     aspect_max: float = Field(gt=0)
     gray_max_spread: float = Field(ge=0, le=255)  # grayscale at or below this colour spread (monochrome photos: 0)
+    graphic_flat_min: float = Field(ge=0, le=1)  # graphic: at least this share of exactly equal neighbours ...
+    graphic_focus_min: float = Field(ge=0, le=1)  # ... and edges at least this sharp (focus)
+    check_actions: CheckActions  # per quality check: reject the photo, or accept it flagged for review
     workers: int = Field(ge=1)  # processes for hashing
 
 

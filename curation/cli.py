@@ -60,7 +60,12 @@ def run(params: ParamsOpt = Path("params.yaml"), raw: RawOpt = RAW, decisions: D
     if c.problems:
         typer.echo(f"curate: {len(c.problems)} problems reported (see the log above and the report)")
     for key, value in (scores or {}).items():
-        typer.echo(f"  {key}: {value}")
+        if isinstance(value, dict):  # e.g. recall per re-upload edit: one line each
+            typer.echo(f"  {key}:")
+            for sub, inner in value.items():
+                typer.echo(f"    {sub}: {inner}")
+        else:
+            typer.echo(f"  {key}: {value}")
 
 
 def _review_is_fresh(raw: Path, out: Path) -> bool:
@@ -185,6 +190,31 @@ def decide(
         changes[matches[0]] = Decision(matches[0], choice, relabel or "", reason, note)
     _update(decisions, changes)
     typer.echo(f"recorded {len(sha256)} decisions in {decisions}")
+
+
+@app.command()
+def seeds(
+    seed: Annotated[list[int], typer.Argument(help="Marketplace seeds to score, e.g. 7 11 23.")],
+    out: Annotated[Path, typer.Option("--out", help="JSON table to write.")] = OUT / "seeds.json",
+    params: ParamsOpt = Path("params.yaml"),
+    extra_listings_per_region: Annotated[int | None, typer.Option(
+        min=1, help="Main-site listings per region for the seeds other than the marketplace params' own "
+                    "(default: the params' size).")] = None,
+    extra_hyderabad_listings: Annotated[int | None, typer.Option(
+        min=1, help="Hyderabad-site listings for the other seeds (default: the params' size).")] = None,
+) -> None:
+    """DEMO ONLY: curate each seed's demo marketplace and score it against its answer key (review order, duplicates)."""
+    from curation.seeds import seeds_table, shards_of, write_table
+
+    p = params_or_exit(params)
+    size = {k: v for k, v in (("listings_per_region", extra_listings_per_region),
+                              ("hyderabad_listings", extra_hyderabad_listings)) if v}
+    table = seeds_table(seed, p.marketplace, shards_of(p.scrape.shards), p.curate, size,
+                        progress=sys.stderr.isatty())
+    write_table(out, table)
+    for line in table.lines():
+        typer.echo(line)
+    typer.echo(f"wrote {out}")
 
 
 @app.command("standin-review")

@@ -190,6 +190,86 @@ def cluster(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int) ->
     return _first_appearance(labels[inverse])
 
 
+def near_pairs(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int) -> np.ndarray:
+    """Edges (k, 2) between item indexes whose components are :func:`cluster`'s: every near pair of distinct hash
+    pairs (between their first items), and each repeated hash pair linked to its first item."""
+    if not items:
+        return np.zeros((0, 2), dtype=np.int64)
+    ph, dh = _as_arrays(items)
+    pairs = np.stack([ph, dh], axis=1)
+    uniq, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    uph, udh = np.ascontiguousarray(uniq[:, 0]), np.ascontiguousarray(uniq[:, 1])
+    if phash_max <= dhash_max:
+        found = list(_near_pairs(uph, udh, phash_max, dhash_max))
+    else:
+        found = list(_near_pairs(udh, uph, dhash_max, phash_max))
+    near = first[np.concatenate(found)] if found else np.zeros((0, 2), dtype=np.int64)
+    items_idx = np.arange(len(ph), dtype=np.int64)
+    repeats = np.stack([first[inverse], items_idx], axis=1)
+    repeats = repeats[repeats[:, 0] != repeats[:, 1]]
+    edges = np.sort(np.concatenate([near.astype(np.int64), repeats]), axis=1)
+    return np.unique(edges, axis=0) if len(edges) else edges
+
+
+def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max: int,
+           b_max: int) -> Iterator[np.ndarray]:
+    """(query, index) pairs within both radii; indexes hash a of the index items, probes with each query's."""
+    bp = plan(len(ia), a_max)
+    positions = np.arange(len(qa), dtype=np.int64)
+    counting = np.zeros(0, dtype=np.int64)
+    for width, radius, shift in zip(bp.widths, bp.radii, bp.shifts(), strict=True):
+        if radius < 0:
+            continue
+        mask_w = np.uint64((1 << width) - 1)
+        band = ((ia >> np.uint64(shift)) & mask_w).astype(np.int64)
+        order = np.argsort(band, kind="stable")
+        sia, sib = ia[order], ib[order]
+        offsets = np.zeros((1 << width) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(band, minlength=1 << width), out=offsets[1:])
+        qband = ((qa >> np.uint64(shift)) & mask_w).astype(np.int64)
+        for mask in _masks(width, radius):
+            other = qband ^ mask
+            starts = offsets[other]
+            lens = offsets[other + 1] - starts
+            for lo, hi in _chunks(lens):
+                cl = lens[lo:hi]
+                ends = np.cumsum(cl)
+                total = int(ends[-1])
+                if total == 0:
+                    continue
+                if len(counting) < total:
+                    counting = np.arange(2 * total, dtype=np.int64)
+                right = np.repeat(starts[lo:hi] - (ends - cl), cl) + counting[:total]
+                ok = np.bitwise_count(np.repeat(qa[lo:hi], cl) ^ sia[right]) <= a_max
+                k = np.flatnonzero(ok)
+                if not len(k):
+                    continue
+                left = lo + np.searchsorted(ends, k, side="right")
+                right = right[k]
+                ok = np.bitwise_count(qb[left] ^ sib[right]) <= b_max
+                if ok.any():
+                    yield np.stack([positions[left[ok]], order[right[ok]]], axis=1)
+
+
+def cross_pairs(queries: Sequence[tuple[int, int]], index: Sequence[tuple[int, int]], phash_max: int,
+                dhash_max: int) -> np.ndarray:
+    """Every (query, index item) pair of indexes (k, 2), unique, whose pHash and dHash are both within their
+    maxima: a bipartite join, so its cost grows with len(queries) x len(index) / 2**band bits, not with the
+    square of the two together."""
+    if not queries or not index:
+        return np.zeros((0, 2), dtype=np.int64)
+    qp, qd = _as_arrays(queries)
+    ip, idh = _as_arrays(index)
+    if phash_max <= dhash_max:
+        found = list(_cross(qp, qd, ip, idh, phash_max, dhash_max))
+    else:
+        found = list(_cross(qd, qp, idh, ip, dhash_max, phash_max))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.concatenate(found), axis=0)
+
+
 def all_pairs_cluster(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int) -> list[int]:
     """The O(n^2) reference: every pair compared, plain union-find. For tests and benchmarks only."""
     n = len(items)

@@ -2,8 +2,11 @@
 
 Fast path: each file is read once (sha256 of the raw bytes), and JPEGs are decoded at reduced scale with Pillow's
 draft mode (libjpeg scales 1/2, 1/4, 1/8 inside the IDCT), so a 400x300 photo is decoded straight to 200x150.
-Everything else is measured on one small "work" image, at most ``WORK_SIDE`` pixels on its long side, so the
-numbers do not depend on the photo's resolution. Hashes come from ``imagehash`` (pHash, dHash; 8x8 -> 64 bits).
+Every decode goes through :func:`carid.images.to_rgb`: EXIF orientation applied, transparency composited on white,
+CMYK / 16-bit / palette / LA converted; HEIC and AVIF read through :mod:`carid.images`' registered plugins.
+Hashes and colour statistics are measured on one small "work" image, at most ``WORK_SIDE`` pixels on its long side;
+focus and flat share (:mod:`curation.focus`) on the luma at native resolution, since a blur shrinks with the photo.
+Hashes come from ``imagehash`` (pHash, dHash; 8x8 -> 64 bits).
 The brightness / contrast / Laplacian sharpness / colour-spread statistics are a few numpy lines, written by hand
 because the libraries that offer them (OpenCV, cleanvision) are heavy dependencies for four means and variances.
 """
@@ -23,6 +26,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from carid.images import to_rgb
+from curation.dedup import window_hashes
+from curation.focus import MAX_SIDE, edge_stats
+
 log = logging.getLogger(__name__)
 
 WORK_SIDE = 128  # long side, in pixels, of the image every measurement is taken on
@@ -39,6 +46,9 @@ class Fingerprint:
     contrast: float  # standard deviation of luma
     sharpness: float  # variance of the 4-neighbour Laplacian of the luma at WORK_SIDE
     colour_spread: float  # 99th percentile over pixels of max(R, G, B) - min(R, G, B): 0 for a monochrome photo
+    windows: tuple[tuple[int, int], ...] = ()  # (pHash, dHash) of central windows: curation.dedup.WINDOWS
+    focus: float = 1.0  # 0-1, higher is sharper, at native resolution: curation.focus (the blurry check)
+    flat_share: float = 0.0  # 0-1, share of exactly equal neighbours at native resolution (the graphic check)
 
 
 @dataclass(frozen=True)
@@ -46,26 +56,69 @@ class HashResult:
     """Either a fingerprint, or why the file could not be read (never both)."""
 
     fingerprint: Fingerprint | None = None
-    error: str = ""
+    error: str = ""  # "<kind>: <path> ..." where kind is empty, not-an-image, truncated, undecodable or unreadable
+    warning: str = ""  # what was wrong with a readable file but did not stop it being used (a corrupt EXIF block)
 
 
 def _hash_int(h: imagehash.ImageHash) -> int:
     return int(str(h), 16)
 
 
-def _work_image(img: Image.Image) -> Image.Image:
-    """The decoded image as RGB, at most WORK_SIDE on its long side (JPEG: decoded at reduced scale)."""
+def _draft_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """The size to ask ``draft`` for so that the decode's long side is at least ``side`` (or the whole photo)."""
+    long_side = max(width, height)
+    if long_side <= side:
+        return width, height
+    return max(1, width * side // long_side), max(1, height * side // long_side)
+
+
+def _shrink(img: Image.Image, side: int) -> Image.Image:
     w, h = img.size
-    long_side = max(w, h)
-    if long_side > WORK_SIDE:
-        # ask for a decode no smaller than the work size: draft picks the largest 1/2^k scale above it
-        img.draft("RGB", (max(1, w * WORK_SIDE // long_side), max(1, h * WORK_SIDE // long_side)))
-    rgb = img.convert("RGB")
-    rw, rh = rgb.size
-    if max(rw, rh) > WORK_SIDE:
-        scale = WORK_SIDE / max(rw, rh)
-        rgb = rgb.resize((max(1, round(rw * scale)), max(1, round(rh * scale))), Image.Resampling.BOX)
-    return rgb
+    if max(w, h) <= side:
+        return img
+    scale = side / max(w, h)
+    return img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    width: int  # of the stored image, upright (EXIF orientation applied)
+    height: int
+    work: Image.Image  # RGB, upright, transparency on white, at most WORK_SIDE on its long side
+    luma: np.ndarray  # uint8 grey at native resolution, at most focus.MAX_SIDE on its long side; not turned upright
+    problems: tuple[str, ...]  # what was wrong but did not stop the decode (a corrupt EXIF block)
+
+
+def decode(data: bytes) -> Decoded:
+    """Decode an encoded image once for every measurement; raises whatever Pillow raises for a bad one.
+
+    JPEG (the common case) is decoded twice, each time by libjpeg at the scale it is needed at: the luma alone at
+    full scale for the focus (no colour conversion) and RGB at 1/2-1/8 scale for the work image; together that costs
+    less than one full RGB decode. Other formats are decoded once. The work image goes through
+    :func:`carid.images.to_rgb` (EXIF orientation, alpha on white, CMYK, 16-bit, palette, LA); the luma is not turned
+    upright, since focus and flat share are the same for a turned or mirrored photo.
+    """
+    problems: list[str] = []
+    with Image.open(io.BytesIO(data)) as img:
+        stored = img.size
+        fast = img.format == "JPEG" and img.mode in ("L", "RGB", "YCbCr")
+        if fast:
+            img.draft("RGB", _draft_size(*stored, WORK_SIDE))
+            work = _shrink(to_rgb(img, problems), WORK_SIDE)
+        else:
+            img.draft("RGB", _draft_size(*stored, MAX_SIDE))
+            full = to_rgb(img, problems)
+            work = _shrink(full, WORK_SIDE)
+            luma = np.asarray(_shrink(full, MAX_SIDE).convert("L"))
+        work.load()  # to_rgb may hand back the still-lazy image itself: read it before the file closes
+    if fast:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("L", _draft_size(*stored, MAX_SIDE))
+            luma = np.asarray(_shrink(img.convert("L"), MAX_SIDE))
+    # to_rgb turned the photo upright: a quarter turn shows as a swapped aspect (a square needs no swap)
+    turned = (work.width > work.height) != (stored[0] > stored[1]) and stored[0] != stored[1]
+    width, height = (stored[1], stored[0]) if turned else stored
+    return Decoded(width, height, work, luma, tuple(dict.fromkeys(problems)))
 
 
 def laplacian_variance(gray: np.ndarray) -> float:
@@ -79,9 +132,12 @@ def laplacian_variance(gray: np.ndarray) -> float:
 
 def fingerprint_bytes(data: bytes) -> Fingerprint:
     """Fingerprint an encoded image; raises whatever Pillow raises for a bad one."""
-    with Image.open(io.BytesIO(data)) as img:
-        width, height = img.size
-        work = _work_image(img)
+    return _fingerprint(data, decode(data))
+
+
+def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
+    width, height, work = decoded.width, decoded.height, decoded.work
+    edges = edge_stats(decoded.luma)
     gray = work.convert("L")
     luma = np.asarray(gray)
     rgb = np.asarray(work.reduce(2), dtype=np.int16)  # a percentile: a quarter of the pixels will do
@@ -97,6 +153,9 @@ def fingerprint_bytes(data: bytes) -> Fingerprint:
         contrast=float(luma.std()),
         sharpness=laplacian_variance(luma),
         colour_spread=float(np.partition(spread, k)[k]),
+        windows=window_hashes(gray),
+        focus=edges.focus,
+        flat_share=edges.flat_share,
     )
 
 
@@ -105,11 +164,19 @@ def fingerprint_file(path: Path) -> HashResult:
     try:
         data = Path(path).read_bytes()
     except OSError as e:
-        return HashResult(error=f"cannot read {path}: {e.strerror or e}")
+        return HashResult(error=f"unreadable: cannot read {path}: {e.strerror or e}")
+    if not data:
+        return HashResult(error=f"empty: {path} is 0 bytes")
     try:
-        return HashResult(fingerprint_bytes(data))
+        decoded = decode(data)
+        fingerprint = _fingerprint(data, decoded)
+    except Image.UnidentifiedImageError:
+        return HashResult(error=f"not-an-image: {path} is not an image Pillow can read")
     except Exception as e:  # any decoder failure (OSError, SyntaxError, ValueError, DecompressionBomb ...)
-        return HashResult(error=f"cannot decode {path}: {type(e).__name__}: {e}")
+        kind = "truncated" if "truncat" in str(e).lower() else "undecodable"
+        return HashResult(error=f"{kind}: cannot decode {path}: {type(e).__name__}: {e}")
+    warning = f"{path}: {'; '.join(decoded.problems)}" if decoded.problems else ""
+    return HashResult(fingerprint, warning=warning)
 
 
 def _chunksize(n: int, workers: int) -> int:
@@ -133,4 +200,8 @@ def fingerprint_many(paths: list[Path], workers: int = 2, progress: bool = False
     failed = sum(1 for r in out if r.fingerprint is None)
     if failed:
         log.info("fingerprinted %d files, %d unreadable", len(out), failed)
+    warned = [r.warning for r in out if r.warning]
+    if warned:  # once per run, not once per photo: the photos are used as stored
+        log.warning("%d photo(s) with a corrupt EXIF block were used as stored (orientation not applied); first: %s",
+                    len(warned), warned[0])
     return out

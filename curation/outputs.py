@@ -23,7 +23,7 @@ from curation.verdicts import Verdict
 ACCEPTED_COLUMNS = ["sha256", "path", "label", "site", "region", "listing_id", "cluster_id"]
 REJECTED_COLUMNS = [*ACCEPTED_COLUMNS, "reason", "detail"]
 REVIEW_COLUMNS = ["rank", "suspicion", "sha256", "path", "site", "region", "listing_id", "label", "auto_verdict",
-                  "auto_reason", "auto_detail", "cluster_id", "verdict", "decision", "decision_label",
+                  "auto_reason", "auto_detail", "flag", "cluster_id", "verdict", "decision", "decision_label",
                   "decision_reason", "note"]
 
 
@@ -51,13 +51,17 @@ def _row(v: Verdict) -> dict[str, object]:
 
 
 def review_order(c: Curated) -> list[Verdict]:
-    """Most suspicious first; members of one duplicate cluster stay together, kept photo first."""
+    """Flagged first (a photo that failed a quality check set to ``review``), then most suspicious first; members
+    of one duplicate cluster stay together (a cluster counts as flagged when one member is), kept photo first."""
     cluster_score: dict[str, float] = {}
+    flagged: set[str] = set()
     for v in c.verdicts:
         s = c.suspicion.get(v.photo.sha256, 0.0)
         cluster_score[v.cluster_id] = max(cluster_score.get(v.cluster_id, 0.0), s)
-    return sorted(c.verdicts, key=lambda v: (-cluster_score[v.cluster_id], v.cluster_id,
-                                             v.auto_reason != "", v.photo.sha256, v.photo.source))
+        if v.flag:
+            flagged.add(v.cluster_id)
+    return sorted(c.verdicts, key=lambda v: (v.cluster_id not in flagged, -cluster_score[v.cluster_id],
+                                             v.cluster_id, v.auto_reason != "", v.photo.sha256, v.photo.source))
 
 
 def review_rows(c: Curated) -> list[dict[str, object]]:
@@ -66,7 +70,7 @@ def review_rows(c: Curated) -> list[dict[str, object]]:
         d = c.decisions.get(v.photo.sha256)
         rows.append({**_row(v), "rank": rank, "suspicion": f"{c.suspicion.get(v.photo.sha256, 0.0):.3f}",
                      "label": v.photo.label, "auto_verdict": v.auto_status, "auto_reason": v.auto_reason,
-                     "auto_detail": v.auto_detail, "verdict": v.status,
+                     "auto_detail": v.auto_detail, "flag": v.flag, "verdict": v.status,
                      "decision": d.decision if d else "", "decision_label": d.label if d else "",
                      "decision_reason": d.reason if d else "", "note": d.note if d else ""})
     return rows
@@ -78,6 +82,9 @@ def counts(c: Curated) -> dict[str, object]:
     return {
         "photos": len(c.verdicts), "accepted": len(acc), "rejected": len(rej),
         "rejected_by_reason": dict(sorted(Counter(v.reason for v in rej).items())),
+        "flagged_for_review": sum(1 for v in c.verdicts if v.flag),
+        "flagged_accepted_by_check": dict(sorted(Counter(part.split(":")[0] for v in acc if v.flag
+                                                         for part in v.flag.split("; ")).items())),
         "accepted_by_label": dict(sorted(Counter(v.label for v in acc).items())),
         "accepted_by_site_region": dict(sorted(Counter(f"{v.photo.site}/{v.photo.region}" for v in acc).items())),
         "all_by_site_region": dict(sorted(Counter(f"{v.photo.site}/{v.photo.region}" for v in c.verdicts).items())),
@@ -104,7 +111,8 @@ def report_html(c: Curated, extra: dict[str, object] | None = None) -> str:
     parts = [f"<html><head><meta charset='utf-8'><title>carid curation report</title>{_STYLE}</head><body>",
              "<h1>Curation report</h1>",
              _table("Totals", {k: v for k, v in n.items() if not isinstance(v, dict)})]
-    for key in ("rejected_by_reason", "accepted_by_label", "accepted_by_site_region", "all_by_site_region"):
+    for key in ("rejected_by_reason", "flagged_accepted_by_check", "accepted_by_label", "accepted_by_site_region",
+                "all_by_site_region"):
         parts.append(_table(key.replace("_", " "), n[key]))  # type: ignore[arg-type]
     if extra:
         parts.append(_table("Measured against the demo's answer key", extra))
@@ -125,7 +133,9 @@ def contact_sheet_html(c: Curated, out_dir: Path, root: Path) -> str:
     for v in review_order(c):
         groups.setdefault(v.cluster_id, []).append(v)
     parts = [f"<html><head><meta charset='utf-8'><title>carid review sheet</title>{_STYLE}</head><body>",
-             "<h1>Review sheet</h1><p>Most suspicious first; a box is one duplicate cluster. Copy a row of "
+             "<h1>Review sheet</h1><p>Flagged photos first, then most suspicious first; a box is one duplicate "
+             "cluster. "
+             "Copy a row of "
              "review.csv into data/curation/decisions.csv (or edit review.csv and run "
              "<code>carid curate fold</code>) to accept, reject or relabel a photo.</p><div class='sheet'>"]
     for cid, members in groups.items():
@@ -133,6 +143,8 @@ def contact_sheet_html(c: Curated, out_dir: Path, root: Path) -> str:
         for v in members:
             src = html.escape((rel / v.photo.path).as_posix())
             auto = html.escape(f"auto: {v.auto_status} {v.auto_reason} {v.auto_detail}".strip())
+            if v.flag:
+                auto += f"<br><b>flagged</b>: {html.escape(v.flag)}"
             person = f"<br>decision: {html.escape(v.decision)}" if v.decision else ""
             cells.append(f"<div class='ph {v.status}'><img loading='lazy' src='{src}' alt=''>"
                          f"<br><b>{v.status}</b> {html.escape(v.label)} s={c.suspicion.get(v.photo.sha256, 0):.2f}"

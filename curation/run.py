@@ -9,15 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from carid.params import CurateParams
-from curation.cluster import cluster
 from curation.decisions import Problem, read_decisions
+from curation.dedup import dedup_params, keep_ranks, near_duplicate_clusters
 from curation.hashing import fingerprint_many
 from curation.manifests import Photo, find_manifests, read_manifests
 from curation.outputs import Curated
 from curation.quality import QualityThresholds, check_quality
 from curation.suspicion import layout, suspicion
 from curation.verdicts import Measured, apply_decisions, automatic, orphan_problems
-from curation.verify import split_clusters
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,8 @@ class CuratePaths:
 def thresholds(p: CurateParams) -> QualityThresholds:
     return QualityThresholds(min_side=p.min_side, blur_min=p.blur_min, dark_max=p.dark_max,
                              bright_min=p.bright_min, aspect_min=p.aspect_min, aspect_max=p.aspect_max,
-                             gray_max_spread=p.gray_max_spread)
+                             gray_max_spread=p.gray_max_spread, graphic_flat_min=p.graphic_flat_min,
+                             graphic_focus_min=p.graphic_focus_min)
 
 
 def first_copies(photos: list[Photo]) -> dict[str, Photo]:
@@ -61,8 +61,9 @@ def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
                                                     "unreadable"))
     results = fingerprint_many(paths, workers=p.workers, progress=progress)
     readable = [(i, r.fingerprint) for i, r in enumerate(results) if r.fingerprint is not None]
-    labels = cluster([(fp.phash, fp.dhash) for _, fp in readable], p.phash_max, p.dhash_max)
-    labels = split_clusters(labels, [paths[i] for i, _ in readable], p.verify_phash256_max, p.verify_layout_max)
+    found = near_duplicate_clusters([paths[i] for i, _ in readable], [fp for _, fp in readable], dedup_params(p))
+    labels = found.labels
+    rank_of = {readable[k][0]: r for k, r in keep_ranks(found, [paths[i] for i, _ in readable]).items()}
     cluster_of = {i: c for (i, _), c in zip(readable, labels, strict=True)}
     next_cluster = max(labels, default=-1) + 1
     t = thresholds(p)
@@ -74,7 +75,7 @@ def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
             next_cluster += 1
         else:
             measured[sha] = Measured("", fp.width * fp.height, fp.sharpness, tuple(check_quality(fp, t)),
-                                     cluster_of[i])
+                                     cluster_of[i], rank_of.get(i, 0.0))
     return measured, problems
 
 
@@ -98,7 +99,7 @@ def curate(paths: CuratePaths, p: CurateParams, progress: bool = False) -> Curat
         raise CurateError(f"the manifests under {paths.raw} list no photos")
     first = first_copies(photos)
     measured, missing = measure(first, paths.root, p, progress)
-    verdicts, orphans = apply_decisions(automatic(photos, measured), decisions)
+    verdicts, orphans = apply_decisions(automatic(photos, measured, p.check_actions.review()), decisions)
     all_problems = [*manifest_problems, *missing, *problems, *orphan_problems(orphans, str(paths.decisions))]
     for problem in all_problems:
         log.warning("%s", problem)

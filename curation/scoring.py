@@ -1,22 +1,31 @@
 """Score curation against the demo marketplace's answer key (evaluation only).
 
 Nothing in the pipeline decides anything from the answer key: this module
-only measures (duplicate precision / recall, junk found early in the review)
-for reports and tests. The one exception, the stand-in reviewer in
+only measures (duplicate precision / recall overall and per re-upload edit,
+whether a duplicate cluster keeps its untouched original, how early the review
+shows the junk, what the quality checks cost per body-colour group) for
+reports and tests. The one exception, the stand-in reviewer in
 ``curation.standin``, is named as such.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import Counter
-from collections.abc import Mapping
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
 from pathlib import Path
 from typing import Any
 
 from curation.outputs import Curated, review_order
+from curation.verdicts import Verdict
+
+#: Verdict reasons that are not quality checks (every other automatic rejection is one).
+NOT_QUALITY = frozenset({"", "unreadable", "exact-duplicate", "near-duplicate", "wrong-model", "manual"})
+#: The colour groups of the answer key's ``colour_group`` column ("" for junk: no car body).
+LIGHT_NEUTRAL = "white-silver-grey"
 
 
 @dataclass(frozen=True)
@@ -24,36 +33,142 @@ class Truth:
     dup_group: str
     junk_kind: str  # "" | interior | wheel | lamp | document | scenery | other-model
     true_model: str
+    variant: str = "original"  # how this copy was made from its group's original ("original": it is the original)
+    colour_group: str = ""  # white-silver-grey | other | "" (junk, or an older key without the column)
+
+
+def truth_from_rows(rows: Iterable[Mapping[str, str]]) -> dict[str, Truth]:
+    """Truth by sha256. An exact copy shares its original's bytes: that sha256 counts as the original."""
+    out: dict[str, Truth] = {}
+    for r in rows:
+        t = Truth(r["dup_group"], r["junk_kind"], r["true_model"], r.get("variant") or "original",
+                  r.get("colour_group") or "")
+        if r["sha256"] not in out or t.variant == "original":
+            out[r["sha256"]] = t
+    return out
 
 
 def read_answer_key(path: Path) -> dict[str, Truth]:
-    """Truth by sha256 (exact copies share a sha256 and a duplicate group)."""
+    """Truth by sha256 from the answer key CSV (older keys without variant / colour columns still read)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return {r["sha256"]: Truth(r["dup_group"], r["junk_kind"], r["true_model"]) for r in csv.DictReader(fh)}
+        return truth_from_rows(csv.DictReader(fh))
 
 
 def _pairs(groups: Mapping[Any, int]) -> int:
     return sum(comb(n, 2) for n in groups.values())
 
 
+def _first_verdicts(c: Curated) -> dict[str, Verdict]:
+    """Each unique image's first occurrence (later occurrences are exact duplicates of it)."""
+    first: dict[str, Verdict] = {}
+    for v in c.verdicts:
+        first.setdefault(v.photo.sha256, v)
+    return first
+
+
+def recall_by_variant(first: Mapping[str, Verdict], truth: Mapping[str, Truth]) -> dict[str, dict[str, float]]:
+    """Per re-upload edit: of the edited copies whose original was curated too, the share in the original's cluster."""
+    original = {t.dup_group: sha for sha, t in truth.items() if t.variant == "original" and sha in first}
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for sha, v in first.items():
+        t = truth.get(sha)
+        if t is None or t.variant == "original" or t.dup_group not in original:
+            continue
+        total[t.variant] += 1
+        found[t.variant] += v.cluster_id == first[original[t.dup_group]].cluster_id
+    return {k: {"copies": total[k], "recall": round(found[k] / total[k], 4)} for k in sorted(total)}
+
+
+def keeps_original(first: Mapping[str, Verdict], truth: Mapping[str, Truth]) -> dict[str, object]:
+    """Of the clusters holding an original and an edited copy of it: the share whose kept photo is the original.
+
+    The kept photo of a cluster is the one member whose automatic verdict is not
+    ``near-duplicate`` (the other members are near duplicates *of* it).
+    """
+    members: dict[str, list[str]] = defaultdict(list)
+    for sha, v in first.items():
+        members[v.cluster_id].append(sha)
+    scored = kept_original = 0
+    kept_instead: Counter[str] = Counter()
+    for shas in members.values():
+        originals = {truth[s].dup_group for s in shas if s in truth and truth[s].variant == "original"}
+        copies = [s for s in shas if s in truth and truth[s].variant != "original" and truth[s].dup_group in originals]
+        kept = [s for s in shas if first[s].auto_reason != "near-duplicate"]
+        if not copies or len(kept) != 1:
+            continue
+        scored += 1
+        t = truth.get(kept[0])
+        if t is not None and t.variant == "original":
+            kept_original += 1
+        else:
+            kept_instead[t.variant if t else "unknown"] += 1
+    return {"clusters": scored, "share": round(kept_original / scored, 4) if scored else 1.0,
+            "kept_instead": dict(sorted(kept_instead.items()))}
+
+
+def share_read_for(order: Sequence[Verdict], truth: Mapping[str, Truth], catch: float = 0.95) -> tuple[float, int]:
+    """Share of the automatically accepted photos, read in review order, that holds ``catch`` of their junk.
+
+    Returns (share, accepted junk count); with no accepted junk nothing needs reading: (0.0, 0).
+    """
+    accepted = [v for v in order if v.auto_status != "rejected"]
+    hits = [i for i, v in enumerate(accepted, start=1) if (t := truth.get(v.photo.sha256)) and t.junk_kind]
+    if not hits:
+        return 0.0, 0
+    need = math.ceil(catch * len(hits) - 1e-9)
+    return round(hits[need - 1] / len(accepted), 4), len(hits)
+
+
+def quality_rejections_by_colour(first: Mapping[str, Verdict], truth: Mapping[str, Truth]
+                                 ) -> dict[str, dict[str, object]]:
+    """Per body-colour group: the share of true car photos (no junk, no re-upload) a quality check rejected,
+    how many each check rejected, and the share a check in review mode flagged for a person instead."""
+    total: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for sha, v in first.items():
+        t = truth.get(sha)
+        if t is None or t.junk_kind or t.variant != "original" or not t.colour_group:
+            continue
+        total[t.colour_group] += 1
+        if v.auto_status == "rejected" and v.auto_reason not in NOT_QUALITY:
+            reasons[t.colour_group][v.auto_reason] += 1
+        flagged[t.colour_group] += bool(getattr(v, "flag", ""))  # verdicts without review mode have no flag
+    return {g: {"photos": total[g], "rejected_share": round(sum(reasons[g].values()) / total[g], 4),
+                "rejected_by_check": dict(sorted(reasons[g].items())),
+                "flagged_share": round(flagged[g] / total[g], 4)} for g in sorted(total)}
+
+
 def score(c: Curated, truth: dict[str, Truth]) -> dict[str, object]:
-    """Duplicate pairs precision / recall over unique images, scenes merged, junk in the first 20%."""
-    cluster_of = {v.photo.sha256: v.cluster_id for v in c.verdicts}
+    """Duplicate pairs precision / recall over unique images, scenes merged, per-edit recall, kept originals,
+    junk in the first 20% of the review and the share read to catch 95% of the accepted junk, colour cost."""
+    first = _first_verdicts(c)
+    cluster_of = {sha: v.cluster_id for sha, v in first.items()}
     known = [sha for sha in cluster_of if sha in truth]
     predicted = Counter(cluster_of[s] for s in known)
     actual = Counter(truth[s].dup_group for s in known)
     both = Counter((cluster_of[s], truth[s].dup_group) for s in known)
     tp, pred_pairs, true_pairs = _pairs(both), _pairs(predicted), _pairs(actual)
     groups_per_cluster = Counter(c_id for c_id, _ in both)
-    order = list(dict.fromkeys(v.photo.sha256 for v in review_order(c)))
+    full_order = review_order(c)
+    order = list(dict.fromkeys(v.photo.sha256 for v in full_order))
     junk = {s for s in order if s in truth and truth[s].junk_kind}
-    first = set(order[: max(1, len(order) // 5)])
+    first20 = set(order[: max(1, len(order) // 5)])
+    read95, accepted_junk = share_read_for(full_order, truth)
+    keep = keeps_original(first, truth)
     return {
         "images_scored": len(known),
         "duplicate_precision": round(tp / pred_pairs, 4) if pred_pairs else 1.0,
         "duplicate_recall": round(tp / true_pairs, 4) if true_pairs else 1.0,
+        "duplicate_recall_by_variant": recall_by_variant(first, truth),
         "clusters_mixing_scenes": sum(1 for n in groups_per_cluster.values() if n > 1),
+        "keeps_original_share": keep["share"],
+        "keeps_original": keep,
         "junk_images": len(junk),
-        "junk_in_first_20pct_of_review": round(len(junk & first) / len(junk), 4) if junk else 0.0,
+        "junk_in_first_20pct_of_review": round(len(junk & first20) / len(junk), 4) if junk else 0.0,
+        "accepted_junk": accepted_junk,
+        "share_read_for_95pct_of_accepted_junk": read95,
         "junk_still_accepted": sum(1 for v in c.verdicts if v.status == "accepted" and v.photo.sha256 in junk),
+        "quality_rejected_by_colour": quality_rejections_by_colour(first, truth),
     }

@@ -3,7 +3,8 @@
 Junk (interiors, wheel and lamp close-ups, documents, scenery) differs from
 the typical listing photo (sky or wall above, ground below, a car in the
 middle) in its coarse colour layout. Each photo gets a tiny layout descriptor
-(mean colour of a 12x9 grid, decoded in JPEG draft mode so it costs little),
+(mean colour of a 12x9 grid, decoded in JPEG draft mode so it costs little,
+turned upright and with transparency on white by ``carid.images.to_rgb``),
 and its suspicion is its most unusual cell: per cell, the deviation from the
 population's median scaled by the median absolute deviation, squared, and the
 maximum taken. On the demo's 9,758 photos this put 60% of the junk in the first
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from carid.images import to_rgb
+
 GRID = (12, 9)
 
 
@@ -28,8 +31,8 @@ def layout(path: Path) -> np.ndarray | None:
     try:
         with Image.open(path) as img:
             img.draft("RGB", (img.width // 8, img.height // 8))
-            small = img.convert("RGB").resize(GRID, Image.Resampling.BOX)
-    except (OSError, ValueError, SyntaxError):
+            small = to_rgb(img).resize(GRID, Image.Resampling.BOX)  # upright, transparency on white
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     return np.asarray(small, dtype=np.float32).reshape(-1) / 255.0
 

@@ -2,7 +2,8 @@
 
 Per photo occurrence, the first matching rule rejects it: unreadable, exact
 duplicate (a later copy of the same bytes), near duplicate (not the best photo
-of its perceptual-hash cluster), a failed quality check, a wrong model
+of its perceptual-hash cluster), a failed quality check set to ``reject`` (one
+set to ``review`` only flags the photo), a wrong model
 (``other`` / ``unknown`` label). A person's decision then wins: ``reject``
 rejects every copy, ``accept`` and ``relabel`` accept the first copy (later
 exact copies stay rejected, or the same image would be counted twice).
@@ -26,6 +27,7 @@ class Measured:
     sharpness: float
     quality: tuple[tuple[str, str], ...]  # failed checks: (reason, measured value)
     cluster: int  # near-duplicate cluster index
+    keep_rank: float = 0.0  # higher: kept before the other members of its cluster (curation.dedup.keep_ranks)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Verdict:
     auto_detail: str
     cluster_id: str
     decision: str  # "" when a person has not decided
+    flag: str = ""  # review-mode checks it failed ("graphic: flat share ..."); accepted all the same
 
 
 def cluster_id(index: int) -> str:
@@ -47,19 +50,23 @@ def cluster_id(index: int) -> str:
 
 
 def keepers(measured: Mapping[str, Measured], order: Sequence[str]) -> dict[int, str]:
-    """The photo kept per cluster: most pixels, then sharpest, then first seen."""
-    best: dict[int, tuple[tuple[int, float, int], str]] = {}
+    """The photo kept per cluster: its least-processed copy, by ``keep_rank`` (curation.dedup.keep_ranks), then
+    most pixels, then sharpest, then first seen."""
+    best: dict[int, tuple[tuple[float, int, float, int], str]] = {}
     for pos, sha in enumerate(order):
         m = measured[sha]
         if m.error:
             continue
-        key = (m.pixels, m.sharpness, -pos)
+        key = (m.keep_rank, m.pixels, m.sharpness, -pos)
         if m.cluster not in best or key > best[m.cluster][0]:
             best[m.cluster] = (key, sha)
     return {c: sha for c, (_, sha) in best.items()}
 
 
-def automatic(photos: Sequence[Photo], measured: Mapping[str, Measured]) -> list[Verdict]:
+def automatic(photos: Sequence[Photo], measured: Mapping[str, Measured],
+              review: frozenset[str] = frozenset()) -> list[Verdict]:
+    """The automatic verdict of each photo occurrence. Quality checks named in ``review`` never reject: a photo
+    failing them is flagged (``Verdict.flag``), and rejected or accepted on the other rules alone."""
     order = list(dict.fromkeys(p.sha256 for p in photos))
     keep = keepers(measured, order)
     first: dict[str, Photo] = {}
@@ -67,6 +74,8 @@ def automatic(photos: Sequence[Photo], measured: Mapping[str, Measured]) -> list
     for photo in photos:
         m = measured[photo.sha256]
         reason, detail = "", ""
+        rejecting = [q for q in m.quality if q[0] not in review]
+        flag = "; ".join(f"{r}: {d}" for r, d in m.quality if r in review)
         if m.error:
             reason, detail = "unreadable", m.error
         elif photo.sha256 in first:
@@ -74,14 +83,14 @@ def automatic(photos: Sequence[Photo], measured: Mapping[str, Measured]) -> list
             reason, detail = "exact-duplicate", f"same bytes as {src.site}/{src.listing_id}"
         elif keep[m.cluster] != photo.sha256:
             reason, detail = "near-duplicate", f"of {keep[m.cluster]}"
-        elif m.quality:
-            reason, detail = m.quality[0]
+        elif rejecting:
+            reason, detail = rejecting[0]
         elif photo.label not in CLASS_LABELS:
             reason, detail = "wrong-model", f"label {photo.label!r} from the title"
         first.setdefault(photo.sha256, photo)
         status = "rejected" if reason else "accepted"
         out.append(Verdict(photo, status, photo.label, reason, detail, status, reason, detail,
-                           cluster_id(m.cluster), ""))
+                           cluster_id(m.cluster), "", flag))
     return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from marketplace.inventory import Inventory, photo_token
+from marketplace.render import body_colour
 from marketplace.store import PhotoStore
 
 
@@ -30,19 +31,23 @@ class KeyRow:
     true_model: str  # the car the photo shows ("" for junk)
     junk_kind: str  # "" | interior | wheel | lamp | document | scenery | other-model
     dup_group: str
-    variant: str
+    variant: str  # "original", or how this re-upload was changed from it (marketplace.specs.REUPLOAD_VARIANTS)
+    body_colour: str  # the car's paint, e.g. white, red ("" for junk: no car body in view)
+    colour_group: str  # white-silver-grey | other | "" (junk)
 
 
 def answer_rows(inventory: Inventory, store: PhotoStore, progress: bool = False) -> Iterator[KeyRow]:
     photos = [(lst, p) for lst in inventory.listings for p in lst.photos]
     for lst, spec in tqdm(photos, desc="answer key", unit="photo", disable=not progress):
         junk = spec.junk or ("other-model" if spec.model != lst.model else "")
+        paint = body_colour(spec)
         yield KeyRow(
             image_token=photo_token(inventory.params.seed, spec.photo_id),
             sha256=hashlib.sha256(store.get(spec)).hexdigest(),
             site=lst.site, region=lst.region, listing_id=lst.listing_id, title=lst.title,
             listing_model=lst.model, true_model="" if spec.junk else spec.model, junk_kind=junk,
-            dup_group=spec.dup_group, variant=spec.variant,
+            dup_group=spec.dup_group, variant=spec.variant, body_colour=paint.name if paint else "",
+            colour_group=paint.group if paint else "",
         )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from carid.params import MarketplaceParams
-from marketplace.specs import JUNK_KINDS, Listing, PhotoSpec
+from marketplace.specs import JUNK_KINDS, REUPLOAD_VARIANTS, Listing, PhotoSpec
 from marketplace.titles import make_title
 
 MAIN_REGIONS: tuple[str, ...] = ("delhi", "uttar-pradesh", "maharashtra")
@@ -24,8 +24,7 @@ _MODEL_MIX_MAIN = {"swift": 0.36, "wagonr": 0.36, "dzire": 0.08, "alto": 0.07, "
 _MODEL_MIX_HYD = {"swift": 0.40, "wagonr": 0.40, "dzire": 0.07, "alto": 0.05, "baleno": 0.04, "celerio": 0.04}
 _JUNK_RATE = 0.09  # interiors, close-ups, documents, scenery
 _OTHER_MODEL_RATE = 0.01  # a photo of a different car in the gallery
-_REUPLOAD_RATE = 0.06  # a photo re-uploaded from an earlier listing (exact or altered)
-_ALTERED = ("exact", "reencode", "resize", "crop", "watermark")
+_REUPLOAD_RATE = 0.06  # a photo re-uploaded from an earlier listing (exact or altered; one of REUPLOAD_VARIANTS)
 _FUELS = ("Petrol", "Diesel", "CNG")
 
 
@@ -85,7 +84,7 @@ class Inventory:
                 if earlier and roll < _REUPLOAD_RATE:
                     src = rng.choice(earlier)
                     spec = PhotoSpec(photo_id, src.model, src.junk, src.scene_seed, src.dup_group,
-                                     rng.choice(_ALTERED), src.style, src.difficulty)
+                                     rng.choice(REUPLOAD_VARIANTS), src.style, src.difficulty)
                 else:
                     junk = ""
                     shown = model

@@ -28,9 +28,48 @@ from marketplace.specs import PhotoSpec
 IMAGE_SIZES: dict[str, tuple[int, int]] = {"main": (400, 300), "hyderabad": (480, 320)}
 _SS = 2  # supersampling factor for anti-aliased shapes
 
-_COLOURS = [(236, 236, 232), (190, 192, 196), (120, 124, 130), (178, 30, 36), (30, 64, 150), (22, 22, 26),
-            (110, 70, 40), (220, 110, 20), (40, 110, 70), (150, 20, 60), (200, 170, 120), (60, 140, 190)]
+
+
+@dataclass(frozen=True)
+class BodyColour:
+    name: str
+    rgb: tuple[int, int, int]
+    group: str  # "white-silver-grey" | "other"
+    share: float  # how often a car is painted this colour
+
+
+_NEUTRAL = "white-silver-grey"
+#: Body colours and their shares. White, silver and grey together are about 45% of the cars, as on the
+#: Indian market, where they are the commonest colours (white alone is about 40% of new cars).
+BODY_COLOURS: tuple[BodyColour, ...] = (
+    BodyColour("white", (236, 236, 232), _NEUTRAL, 0.25), BodyColour("silver", (190, 192, 196), _NEUTRAL, 0.11),
+    BodyColour("grey", (120, 124, 130), _NEUTRAL, 0.09), BodyColour("red", (178, 30, 36), "other", 0.10),
+    BodyColour("blue", (30, 64, 150), "other", 0.09), BodyColour("black", (22, 22, 26), "other", 0.08),
+    BodyColour("brown", (110, 70, 40), "other", 0.05), BodyColour("orange", (220, 110, 20), "other", 0.05),
+    BodyColour("green", (40, 110, 70), "other", 0.04), BodyColour("maroon", (150, 20, 60), "other", 0.05),
+    BodyColour("beige", (200, 170, 120), "other", 0.05), BodyColour("sky-blue", (60, 140, 190), "other", 0.04),
+)
+_COLOURS = [c.rgb for c in BODY_COLOURS]
+_COLOUR_WEIGHTS = [c.share for c in BODY_COLOURS]
 Point = tuple[float, float]
+
+
+def _paint(rng: random.Random) -> tuple[int, int, int]:
+    """A body colour drawn with the market's shares."""
+    return rng.choices(_COLOURS, _COLOUR_WEIGHTS)[0]
+
+
+def body_colour(spec: PhotoSpec) -> BodyColour | None:
+    """The body colour of the spec's car (``None`` for junk: no car body in view).
+
+    Drawn from its own stream of the scene seed, so the answer key knows it without rendering.
+    """
+    return None if spec.junk else _scene_colour(spec.scene_seed)
+
+
+def _scene_colour(scene_seed: int) -> BodyColour:
+    rng = random.Random(int.from_bytes(hashlib.sha256(f"colour:{scene_seed}".encode()).digest()[:8], "big"))
+    return rng.choices(BODY_COLOURS, _COLOUR_WEIGHTS)[0]
 
 
 @dataclass(frozen=True)
@@ -378,7 +417,7 @@ def _junk(canvas: Image.Image, kind: str, rng: random.Random) -> None:
                       width=int(r * 0.12))
         draw.ellipse((cx - r * 0.14, cy - r * 0.14, cx + r * 0.14, cy + r * 0.14), fill=(60, 60, 62))
     elif kind == "lamp":
-        colour = rng.choice(_COLOURS)
+        colour = _paint(rng)
         for i in range(10):  # the painted panel around the lamp, lit from above
             draw.rectangle((0, h * i / 10, w, h * (i + 1) / 10), fill=_shade(colour, 1.15 - 0.05 * i))
         tilt = rng.uniform(-0.12, 0.12) * h
@@ -537,9 +576,9 @@ def _scene(spec: PhotoSpec) -> tuple[Image.Image, int]:
             ox = rng.choice([-ol * 0.7, big_w - ol * 0.3])
             orng = random.Random(rng.random())
             _draw_car(draw, other, orng, d, _view(orng, d), ox, ground - big_h * 0.04, ol * 0.85,
-                      _shade(rng.choice(_COLOURS), 0.8))
+                      _shade(_paint(rng), 0.8))
         view = _view(rng, d)
-        _draw_car(draw, spec.model, rng, d, view, x0, ground, length, rng.choice(_COLOURS))
+        _draw_car(draw, spec.model, rng, d, view, x0, ground, length, _scene_colour(spec.scene_seed).rgb)
         if rng.random() < 0.25 + 0.6 * d:
             _occluders(draw, big_w, big_h, rng, d)
     img = canvas.reduce(_SS)
@@ -578,7 +617,87 @@ def _render(spec: PhotoSpec) -> tuple[Image.Image, int]:
         img = img.crop((int(w * fx / 2), int(h * fy / 2), w - int(w * fx / 2), h - int(h * fy / 2)))
     elif spec.variant == "watermark":
         img = _watermark(img, rng.choice(["For sale", "Call now", "OLX", "9876543210"]), rng, centred=False)
+    elif spec.variant in _EDITS:
+        img = _EDITS[spec.variant](img, rng)
     return img, quality
+
+
+def _signed(rng: random.Random, lo: float, hi: float) -> float:
+    """A change of ``lo``..``hi`` up or down, e.g. 1.15..1.3 or 0.7..0.85 for 0.15..0.3."""
+    return 1 + rng.choice((-1, 1)) * rng.uniform(lo, hi)
+
+
+def _brightness(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Brightened or darkened and more or less contrasty, 15-30% each (a seller's "auto enhance")."""
+    img = ImageEnhance.Brightness(img).enhance(_signed(rng, 0.15, 0.30))
+    return ImageEnhance.Contrast(img).enhance(_signed(rng, 0.15, 0.30))
+
+
+def _saturation(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Colours washed out (x0.4-0.7) or boosted (x1.3-1.8)."""
+    return ImageEnhance.Color(img).enhance(rng.uniform(0.4, 0.7) if rng.random() < 0.5 else rng.uniform(1.3, 1.8))
+
+
+def _hue(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Every hue turned by 10-40 degrees one way or the other (a colour filter)."""
+    hsv = np.asarray(img.convert("HSV")).copy()
+    turn = round(rng.choice((-1, 1)) * rng.uniform(10, 40) / 360 * 256)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int16) + turn) % 256
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _grayscale(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A black-and-white filter, saved as an RGB JPEG like a phone app does."""
+    return img.convert("L").convert("RGB")
+
+
+def heavy_crop_box(size: tuple[int, int], rng: random.Random) -> tuple[int, int, int, int]:
+    """A crop that cuts 10-20% off each side, every side its own amount (so mostly off-centre)."""
+    w, h = size
+    left, right = (int(w * rng.uniform(0.10, 0.20)) for _ in range(2))
+    top, bottom = (int(h * rng.uniform(0.10, 0.20)) for _ in range(2))
+    return left, top, w - right, h - bottom
+
+
+def _heavy_crop(img: Image.Image, rng: random.Random) -> Image.Image:
+    return img.crop(heavy_crop_box(img.size, rng))
+
+
+_FRAMES = ((250, 250, 250), (18, 18, 20), (200, 20, 30), (20, 60, 160), (245, 190, 20))
+_DEALERS = ("Sharma Motors", "AutoHub Delhi", "Reddy Cars", "Star Wheels")
+
+
+def _frame(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A dealer's frame: a coloured border 5-10% of each side wide, a thin inner line and, on some,
+    the dealer's name in the bottom border. Half the frames grow the picture, half shrink the photo
+    into the original size."""
+    w, h = img.size
+    f = rng.uniform(0.05, 0.10)
+    bx, by = max(2, int(w * f)), max(2, int(h * f))
+    colour = rng.choice(_FRAMES)
+    line = (255 - colour[0], 255 - colour[1], 255 - colour[2])
+    if rng.random() < 0.5:
+        out = Image.new("RGB", (w + 2 * bx, h + 2 * by), colour)
+    else:
+        out = Image.new("RGB", (w, h), colour)
+        img = img.resize((w - 2 * bx, h - 2 * by), Image.Resampling.BILINEAR)
+    out.paste(img, (bx, by))
+    draw = ImageDraw.Draw(out)
+    inset = max(1, min(bx, by) // 3)
+    draw.rectangle((inset, inset, out.width - 1 - inset, out.height - 1 - inset), outline=line, width=1)
+    if rng.random() < 0.5 and by >= 12:
+        font = _font(max(8, int(by * 0.55)))
+        text = rng.choice(_DEALERS)
+        left, top, right, bottom = font.getbbox(text)
+        x = (out.width - (right - left)) // 2 - left
+        y = out.height - by + (by - (bottom - top)) // 2 - top
+        draw.text((x, y), text, font=font, fill=line)
+    return out
+
+
+#: Re-upload edits beyond the mild ones above: photometric changes, heavy crops and dealer frames.
+_EDITS = {"brightness": _brightness, "saturation": _saturation, "hue": _hue, "grayscale": _grayscale,
+          "heavy-crop": _heavy_crop, "frame": _frame}
 
 
 def render_photo(spec: PhotoSpec) -> bytes:

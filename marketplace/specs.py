@@ -16,8 +16,13 @@ CAR_MODELS: tuple[str, ...] = ("swift", "wagonr", "dzire", "alto", "baleno", "ce
 #: Kinds of junk photo a seller uploads beside the car shots.
 JUNK_KINDS: tuple[str, ...] = ("interior", "wheel", "lamp", "document", "scenery")
 
+#: How a re-uploaded photo was changed from the original of its duplicate group: the same bytes, a new
+#: JPEG quality, smaller, a 3-6% crop, a watermark; brightness and contrast, saturation, hue, a
+#: black-and-white filter (photometric edits), a crop of 10-20% per side, a dealer's frame.
+REUPLOAD_VARIANTS: tuple[str, ...] = ("exact", "reencode", "resize", "crop", "watermark", "brightness", "saturation",
+                                      "hue", "grayscale", "heavy-crop", "frame")
 #: How a photo relates to the original of its duplicate group.
-VARIANTS: tuple[str, ...] = ("original", "exact", "reencode", "resize", "crop", "watermark")
+VARIANTS: tuple[str, ...] = ("original", *REUPLOAD_VARIANTS)
 
 #: Photo styles: one per site (camera, backgrounds, watermark differ).
 STYLES: tuple[str, ...] = ("main", "hyderabad")

@@ -22,7 +22,10 @@ from PIL import Image
 from carid.images import MAX_PIXELS  # the one pixel cap of every decode (decompression bombs)
 from scraper.fetch import Retry
 
-_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
+#: Pillow format -> stored file suffix: every format carid.images reads (HEIF comes from pillow-heif's opener,
+#: registered on import of carid.images; AVIF is read by Pillow itself)
+_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tif", "AVIF": "avif",
+        "HEIF": "heic"}
 
 
 class Rejected(Exception):

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from carid.images import PHOTO_SUFFIXES
 from carid.paths import relative_to_root
 from scraper.fetch import Retry
 from scraper.images import Rejected, clean_partials, inspect_image, store_image
 from scraper.manifest import Manifest, ManifestRow
 
 log = logging.getLogger(__name__)
-SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
+SUFFIXES = PHOTO_SUFFIXES  # the one list of photo suffixes every stage reads
 
 
 def import_folder(src: Path, out_dir: Path, root: Path, site: str, region: str, label: str,

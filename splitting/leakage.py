@@ -1,8 +1,9 @@
 """The after-the-fact leakage check: no photo of val, test or holdout may be a near duplicate of a train photo.
 
 It fingerprints the split photos afresh and applies curation's own definition of a near
-duplicate (pHash and dHash within their maxima, confirmed by the 256-bit pHash and the colour
-layout), so a duplicate that curation missed, or a CSV edited by hand, still shows up here.
+duplicate (``curation.dedup.near_duplicate_clusters``: full-image and central-window hashes as
+candidates, confirmed on the decoded photos, so brightened, recoloured, cropped and framed copies
+count), so a duplicate that curation missed, or a CSV edited by hand, still shows up here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carid.params import CurateParams
-from curation.cluster import cluster
+from curation.dedup import dedup_params, near_duplicate_clusters
 from curation.hashing import fingerprint_many
-from curation.verify import split_clusters
 from splitting.records import Photo
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,8 @@ def find_leaks(splits: dict[str, list[Photo]], root: Path, p: CurateParams, prog
     unreadable = [str(path) for path, r in zip(paths, results, strict=True) if r.fingerprint is None]
     if unreadable:
         raise LeakageError(f"cannot check leakage: {len(unreadable)} photo(s) unreadable, first {unreadable[0]}")
-    items = [(r.fingerprint.phash, r.fingerprint.dhash) for r in results if r.fingerprint is not None]
-    labels = split_clusters(cluster(items, p.phash_max, p.dhash_max), paths, p.verify_phash256_max,
-                            p.verify_layout_max)
+    fingerprints = [r.fingerprint for r in results if r.fingerprint is not None]
+    labels = near_duplicate_clusters(paths, fingerprints, dedup_params(p)).labels
     train_of: dict[int, str] = {}
     for (name, photo), label in zip(entries, labels, strict=True):
         if name == "train":

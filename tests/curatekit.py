@@ -31,9 +31,11 @@ def project(tmp_path: Path) -> Path:
         src.mkdir()
         for i in range(6):
             (src / f"{i}.jpg").write_bytes(render_photo(spec(offset + i, label)))
-        if label == "swift":  # a re-encoded copy of photo 0 and a blurred, darkened ruin
+        if label == "swift":  # a re-encoded copy of photo 0, and a small, darkened ruin of a scene of its own
             (src / "copy.jpg").write_bytes(render_photo(spec(50, label, "reencode", seed=1000)))
-            img = Image.open(src / "1.jpg").resize((100, 75)).point(lambda v: v // 8)
+            (src / "scene.jpg").write_bytes(render_photo(spec(60, label)))
+            img = Image.open(src / "scene.jpg").resize((100, 75)).point(lambda v: v // 8)
+            (src / "scene.jpg").unlink()  # only its ruin is listed: a darkened copy is a near duplicate now
             img.save(src / "ruined.jpg", quality=60)
         import_folder(src, root / f"data/raw/local/{label}", root, "local", label, label)
     return root

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from carid.images import PHOTO_SUFFIXES
 from training.data import UnreadablePhoto, decode
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+IMAGE_SUFFIXES = PHOTO_SUFFIXES  # the one list of photo suffixes every stage reads (HEIC and AVIF too)
 
 
 @dataclass(frozen=True)

@@ -49,16 +49,18 @@ def test_each_reason_on_both_sides(tmp_path: Path) -> None:
 
 def test_messages_name_the_measured_value() -> None:
     fp = Fingerprint("0" * 64, 0, 0, width=1000, height=100, brightness=20.0, contrast=1.0, sharpness=3.25,
-                     colour_spread=2.0)
+                     colour_spread=2.0, focus=0.3, flat_share=0.1)
     out = dict(check_quality(fp, DEFAULT_THRESHOLDS))
-    assert out["blurry"] == "sharpness 3.2 < 20"
+    assert out["blurry"] == "focus 0.30 < 0.45"
     assert out["too-dark"] == "brightness 20.0 < 35"
     assert out["odd-aspect"] == "aspect 10.00 outside 0.5-2.5"
     assert out["too-small"] == "1000x100: short side 100 < 120"
-    assert out["grayscale"] == "colour spread 2 <= 4" and "too-bright" not in out
-    t = replace(DEFAULT_THRESHOLDS, blur_min=3.0, dark_max=10.0, min_side=100, aspect_max=12.0,
+    assert out["grayscale"] == "colour spread 2 <= 4" and "too-bright" not in out and "graphic" not in out
+    t = replace(DEFAULT_THRESHOLDS, blur_min=0.2, dark_max=10.0, min_side=100, aspect_max=12.0,
                 gray_max_spread=1.0)
     assert check_quality(fp, t) == []
+    drawn = replace(fp, focus=0.85, flat_share=0.93)
+    assert dict(check_quality(drawn, DEFAULT_THRESHOLDS))["graphic"] == "flat share 0.93 >= 0.7, focus 0.85 >= 0.72"
 
 
 def mean_saturation(img: Image.Image) -> float:

@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 
 from carid.params import DEFAULT_MARKETPLACE
 from marketplace.inventory import MAIN_REGIONS, Inventory
+from marketplace.specs import REUPLOAD_VARIANTS
 
 
 def _photo_counts(inv: Inventory) -> Counter[tuple[str, str]]:
@@ -39,7 +40,7 @@ def test_galleries_junk_and_duplicates() -> None:
     multi = [g for g in groups.values() if len(g) > 1]
     assert len(multi) > 100
     variants = Counter(p.variant for g in multi for p in g)
-    assert {"exact", "reencode", "resize", "crop", "watermark"} <= set(variants)
+    assert set(REUPLOAD_VARIANTS) <= set(variants)
     for group in multi:  # a duplicate group is one scene
         assert len({(p.scene_seed, p.model, p.junk, p.style) for p in group}) == 1
     # Re-uploads stay on their own site, so the holdout is never a copy of the main site.

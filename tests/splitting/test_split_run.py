@@ -133,7 +133,7 @@ def test_dvc_reruns_split_only_when_accepted_or_its_params_change(tmp_path: Path
         raw[section][key] = value
         (root / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
 
-    edit("curate", "blur_min", 25.0)  # a curate param the split does not read
+    edit("curate", "blur_min", 0.3)  # a curate param the split does not read
     assert "Running stage" not in _dvc(root, "repro")
     edit("split", "seed", 99)
     assert "Running stage 'split'" in _dvc(root, "repro")

@@ -1,0 +1,88 @@
+"""Which copy a near-duplicate cluster keeps: the untouched original, not its upscale, blurred, noisy, cropped,
+framed or watermarked re-uploads (real photographs: scikit-image's CC0 / public-domain samples)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
+
+from carid.params import load_params
+from curation.dedup import dedup_params, keep_ranks, near_duplicate_clusters
+from curation.hashing import fingerprint_many
+from curation.verdicts import Measured, keepers
+
+skdata = pytest.importorskip("skimage.data")
+ROOT = Path(__file__).resolve().parents[2]
+Edit = Callable[[Image.Image], Image.Image]
+
+
+def photo(name: str) -> Image.Image:
+    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
+    return img.resize((img.width * 400 // max(img.size), img.height * 400 // max(img.size)), Image.Resampling.LANCZOS)
+
+
+def watermark(img: Image.Image) -> Image.Image:
+    out = img.copy()
+    draw = ImageDraw.Draw(out, "RGBA")
+    w, h = out.size
+    draw.rectangle((w * 0.55, h * 0.85, w * 0.98, h * 0.97), fill=(0, 0, 0, 110))
+    draw.text((w * 0.57, h * 0.87), "carmart.example  +91 98xxx", fill=(255, 255, 255, 230))
+    return out
+
+
+def noisy(img: Image.Image) -> Image.Image:
+    rng = np.random.default_rng(0)
+    arr = np.asarray(img, dtype=np.float32) + rng.normal(0, 12, (img.height, img.width, 3))
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
+
+
+def crop(img: Image.Image, c: float) -> Image.Image:
+    w, h = img.size
+    return img.crop((round(c * w), round(c * h), round(w - c * w), round(h - c * h)))
+
+
+EDITS: dict[str, Edit] = {
+    "upscale": lambda i: i.resize((i.width * 3 // 2, i.height * 3 // 2), Image.Resampling.BICUBIC),
+    "blur": lambda i: i.filter(ImageFilter.GaussianBlur(2)),
+    "noise": noisy,
+    "crop10": lambda i: crop(i, 0.10),
+    "watermark": watermark,
+    "brighter": lambda i: ImageEnhance.Brightness(i).enhance(1.3),
+    "frame": lambda i: ImageOps.expand(i, border=40, fill=(255, 255, 255)),
+}
+
+
+def kept(tmp_path: Path, name: str, edits: dict[str, Edit]) -> tuple[str, set[int]]:
+    """The file name a cluster holding the original keeps, and the set of cluster labels of all the files."""
+    img = photo(name)
+    paths = [tmp_path / "original.jpg"]
+    img.save(paths[0], quality=92)
+    for edit, fn in edits.items():
+        fn(img).convert("RGB").save(tmp_path / f"{edit}.jpg", quality=90)
+        paths.append(tmp_path / f"{edit}.jpg")
+    fps = [r.fingerprint for r in fingerprint_many(paths, workers=1)]
+    assert all(fps)
+    params = dedup_params(load_params(ROOT / "params.yaml").curate)
+    found = near_duplicate_clusters(paths, [f for f in fps if f], params)
+    ranks = keep_ranks(found, paths)
+    measured = {p.name: Measured("", f.width * f.height, f.sharpness, (), found.labels[i], ranks.get(i, 0.0))
+                for i, (p, f) in enumerate(zip(paths, fps, strict=True)) if f}
+    return keepers(measured, [p.name for p in paths])[found.labels[0]], set(found.labels)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_a_cluster_of_processed_copies_keeps_the_original(tmp_path: Path, name: str) -> None:
+    keep, labels = kept(tmp_path, name, EDITS)
+    assert len(labels) == 1  # every copy joined the original's cluster
+    assert keep == "original.jpg"
+
+
+@pytest.mark.parametrize("edit", ["upscale", "crop10", "frame"])
+def test_a_pair_keeps_the_original_over_its_upscale_crop_or_frame(tmp_path: Path, edit: str) -> None:
+    keep, labels = kept(tmp_path, "chelsea", {edit: EDITS[edit]})
+    assert len(labels) == 1
+    assert keep == "original.jpg"
