@@ -73,7 +73,10 @@ def test_point_params_cap_epochs_drop_fine_tuning_and_flip_scaling_for_custom_cn
 def test_run_points_trains_for_real_and_resumes_without_retraining(tmp_path: Path,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
     root, p = project(tmp_path)
-    p = p.model_copy(update={"study": p.study.model_validate(TINY_STUDY)})
+    import keras
+
+    here = {**TINY_STUDY, "backends": [keras.backend.backend()]}  # the suite also runs under JAX
+    p = p.model_copy(update={"study": p.study.model_validate(here)})
     points = grid(p)
     assert len(points) == 6  # unit: 2 fractions x 2 seeds; symmetric: all of train x 2 seeds
     out = tmp_path / "study" / "runs-tensorflow.csv"
