@@ -102,6 +102,31 @@ def _chunks(lens: np.ndarray) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
+def _expand(lens: np.ndarray, starts: np.ndarray, probe: tuple[np.ndarray, np.ndarray],
+            indexed: tuple[np.ndarray, np.ndarray], a_max: int, b_max: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Probe item i meets the ``lens[i]`` indexed items from sorted position ``starts[i]``; yields (probe positions,
+    sorted positions) of the pairs within ``a_max`` on hash a and ``b_max`` on hash b, in bounded chunks."""
+    (pa, pb), (ia, ib) = probe, indexed
+    for lo, hi in _chunks(lens):
+        cl = lens[lo:hi]
+        ends = np.cumsum(cl)
+        total = int(ends[-1])
+        if total == 0:
+            continue
+        # candidate k pairs item lo + i (the i with ends[i-1] <= k < ends[i]) with sorted position
+        # starts[lo + i] + (k - ends[i-1]); the left values are repeated, never gathered
+        right = np.repeat(starts[lo:hi] - (ends - cl), cl) + np.arange(total, dtype=np.int64)
+        ok = np.bitwise_count(np.repeat(pa[lo:hi], cl) ^ ia[right]) <= a_max
+        k = np.flatnonzero(ok)
+        if not len(k):
+            continue
+        left = lo + np.searchsorted(ends, k, side="right")
+        right = right[k]
+        ok = np.bitwise_count(pb[left] ^ ib[right]) <= b_max
+        if ok.any():
+            yield left[ok], right[ok]
+
+
 def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) -> Iterator[np.ndarray]:
     """Yield (k, 2) arrays of index pairs (a < b in band order, each pair possibly more than once) that are
     near duplicates. Indexes the pHash; the caller swaps roles to index the hash with the smaller radius."""
@@ -118,7 +143,6 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) 
         offsets = np.zeros((1 << width) + 1, dtype=np.int64)
         np.cumsum(np.bincount(sband, minlength=1 << width), out=offsets[1:])
         positions = np.arange(n, dtype=np.int64)
-        counting = positions  # 0, 1, 2 ...: sliced, not rebuilt, in the inner loop
         for mask in _masks(width, radius):
             if mask == 0:  # same bucket: partners after me
                 starts = positions + 1
@@ -127,26 +151,8 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) 
                 other = sband ^ mask
                 lens = np.where(other > sband, offsets[other + 1] - offsets[other], 0)
                 starts = offsets[other]
-            for lo, hi in _chunks(lens):
-                cl = lens[lo:hi]
-                ends = np.cumsum(cl)
-                total = int(ends[-1])
-                if total == 0:
-                    continue
-                # candidate k pairs item lo + i (the i with ends[i-1] <= k < ends[i]) with sorted position
-                # starts[lo + i] + (k - ends[i-1]); the left values are repeated, never gathered
-                if len(counting) < total:
-                    counting = np.arange(2 * total, dtype=np.int64)
-                right = np.repeat(starts[lo:hi] - (ends - cl), cl) + counting[:total]
-                ok = np.bitwise_count(np.repeat(sph[lo:hi], cl) ^ sph[right]) <= phash_max
-                k = np.flatnonzero(ok)
-                if not len(k):
-                    continue
-                left = lo + np.searchsorted(ends, k, side="right")
-                right = right[k]
-                ok = np.bitwise_count(sdh[left] ^ sdh[right]) <= dhash_max
-                if ok.any():
-                    yield np.stack([order[left[ok]], order[right[ok]]], axis=1)
+            for left, right in _expand(lens, starts, (sph, sdh), (sph, sdh), phash_max, dhash_max):
+                yield np.stack([order[left], order[right]], axis=1)
 
 
 def _first_appearance(labels: np.ndarray) -> list[int]:
@@ -217,7 +223,6 @@ def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max
     """(query, index) pairs within both radii; indexes hash a of the index items, probes with each query's."""
     bp = plan(len(ia), a_max)
     positions = np.arange(len(qa), dtype=np.int64)
-    counting = np.zeros(0, dtype=np.int64)
     for width, radius, shift in zip(bp.widths, bp.radii, bp.shifts(), strict=True):
         if radius < 0:
             continue
@@ -232,24 +237,8 @@ def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max
             other = qband ^ mask
             starts = offsets[other]
             lens = offsets[other + 1] - starts
-            for lo, hi in _chunks(lens):
-                cl = lens[lo:hi]
-                ends = np.cumsum(cl)
-                total = int(ends[-1])
-                if total == 0:
-                    continue
-                if len(counting) < total:
-                    counting = np.arange(2 * total, dtype=np.int64)
-                right = np.repeat(starts[lo:hi] - (ends - cl), cl) + counting[:total]
-                ok = np.bitwise_count(np.repeat(qa[lo:hi], cl) ^ sia[right]) <= a_max
-                k = np.flatnonzero(ok)
-                if not len(k):
-                    continue
-                left = lo + np.searchsorted(ends, k, side="right")
-                right = right[k]
-                ok = np.bitwise_count(qb[left] ^ sib[right]) <= b_max
-                if ok.any():
-                    yield np.stack([positions[left[ok]], order[right[ok]]], axis=1)
+            for left, right in _expand(lens, starts, (qa, qb), (sia, sib), a_max, b_max):
+                yield np.stack([positions[left], order[right]], axis=1)
 
 
 def cross_pairs(queries: Sequence[tuple[int, int]], index: Sequence[tuple[int, int]], phash_max: int,

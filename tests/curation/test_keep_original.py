@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
+from benchmarks.dedup_external import watermark  # the benchmark's own edit
 from carid.params import load_params
 from curation.dedup import dedup_params, keep_ranks, near_duplicate_clusters
 from curation.hashing import fingerprint_many
@@ -23,15 +24,6 @@ Edit = Callable[[Image.Image], Image.Image]
 def photo(name: str) -> Image.Image:
     img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
     return img.resize((img.width * 400 // max(img.size), img.height * 400 // max(img.size)), Image.Resampling.LANCZOS)
-
-
-def watermark(img: Image.Image) -> Image.Image:
-    out = img.copy()
-    draw = ImageDraw.Draw(out, "RGBA")
-    w, h = out.size
-    draw.rectangle((w * 0.55, h * 0.85, w * 0.98, h * 0.97), fill=(0, 0, 0, 110))
-    draw.text((w * 0.57, h * 0.87), "carmart.example  +91 98xxx", fill=(255, 255, 255, 230))
-    return out
 
 
 def noisy(img: Image.Image) -> Image.Image:
