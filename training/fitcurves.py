@@ -77,7 +77,7 @@ def diagnosis(f: Fit) -> str:
                      "photos better than it generalises")
     elif f.gap <= GAP_LOW and f.val_accuracy < GOOD_VAL:
         parts.append(f"train and val sit together ({f.gap:+.3f}) below {GOOD_VAL:.2f}: bias, the model or its "
-                     "input is the limit, not the data")
+                     "training so far is the limit, not the data")
     else:
         parts.append(f"a gap of {f.gap:+.3f} at the best epoch: neither bias nor variance dominates")
     if f.best_epoch > f.epochs * (1 - LATE):
