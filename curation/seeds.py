@@ -18,7 +18,6 @@ count matched, in the same order per listing. Only ``listing_url``,
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -45,7 +44,7 @@ from marketplace.inventory import Inventory, photo_token
 from marketplace.specs import Listing, PhotoSpec
 from marketplace.store import PhotoStore
 from scraper.labels import label_from_title
-from scraper.manifest import COLUMNS, ManifestRow
+from scraper.manifest import ManifestRow, manifest_text
 from scraper.profile import load_profile
 
 log = logging.getLogger(__name__)
@@ -128,12 +127,8 @@ def write_raw(mp: MarketplaceParams, shards: Sequence[Shard], root: Path, raw: P
                 image_url=f"rendered:{photo_token(mp.seed, spec.photo_id)}", title=title,
                 label=label_from_title(title), width=width, height=height, bytes=size, fetched_at=""))
     for key, shard_rows in rows.items():
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(r) for r in shard_rows)
         s = where[key]
-        write_texts(raw / s.profile / s.region, {"manifest.csv": buf.getvalue()})
+        write_texts(raw / s.profile / s.region, {"manifest.csv": manifest_text(shard_rows)})
     return sum(len(r) for r in rows.values())
 
 

@@ -12,8 +12,10 @@ import csv
 import io
 import logging
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+from carid.tables import records_csv
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,9 @@ class ManifestRow:
 COLUMNS = [f.name for f in fields(ManifestRow)]
 
 
-def _row_text(rows: list[ManifestRow], header: bool) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(asdict(r) for r in rows)
-    return buf.getvalue()
+def manifest_text(rows: list[ManifestRow], header: bool = True) -> str:
+    """Manifest rows as CSV text (with the header line unless appending)."""
+    return records_csv(rows, COLUMNS, header)
 
 
 class Manifest:
@@ -74,12 +72,12 @@ class Manifest:
     def _rewrite(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".csv.part")
-        tmp.write_text(_row_text(self.rows, header=True), encoding="utf-8")
+        tmp.write_text(manifest_text(self.rows), encoding="utf-8")
         os.replace(tmp, self.path)
 
     def add_listing(self, listing_id: str, rows: list[ManifestRow]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(_row_text(rows, header=False))
+            fh.write(manifest_text(rows, header=False))
             fh.flush()
             os.fsync(fh.fileno())
         with self.journal.open("a", encoding="utf-8") as fh:

@@ -13,7 +13,6 @@ The grid is pure (``grid``); running a point needs Keras, and the backend is cho
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import math
 import os
@@ -24,11 +23,12 @@ import tempfile
 import time
 import typing
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from carid.atomic import write_texts
 from carid.params import Params, TrainParams
+from carid.tables import records_csv
 from splitting.records import Photo, csv_text, read_photos
 
 log = logging.getLogger(__name__)
@@ -143,12 +143,7 @@ def read_runs(path: Path) -> list[Run]:
 
 
 def _csv(runs: Iterable[Run], header: bool = True) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(asdict(r) for r in runs)
-    return buf.getvalue()
+    return records_csv(runs, COLUMNS, header)
 
 
 def train_point(p: Point, params: Params, split_dir: Path, root: Path) -> Run:
