@@ -45,28 +45,35 @@ class Fit:
         return self.train_accuracy - self.val_accuracy
 
 
-def read_curve(path: Path) -> list[float]:
-    """The values of a dvclive metric TSV (columns ``step`` and the metric), in step order."""
+def read_points(path: Path) -> dict[int, float]:
+    """A dvclive metric TSV (columns ``step`` and the metric) as step -> value."""
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter="\t"))
     if not rows or len(rows[0]) < 2:
         raise ValueError(f"{path}: not a dvclive metric file (expected a 'step<TAB>name' header)")
     try:
-        pairs = sorted((int(r[0]), float(r[1])) for r in rows[1:] if r)
+        return dict(sorted((int(r[0]), float(r[1])) for r in rows[1:] if r))
     except (ValueError, IndexError) as exc:
         raise ValueError(f"{path}: unreadable row: {exc}") from None
-    return [v for _, v in pairs]
+
+
+def read_curve(path: Path) -> list[float]:
+    """The values of a dvclive metric TSV, in step order."""
+    return list(read_points(path).values())
 
 
 def fit_of(variant: str, live: Path) -> Fit:
-    """The variant's fit from ``live/plots/metrics/{accuracy,val_accuracy}.tsv``."""
+    """The variant's fit from ``live/plots/metrics/{accuracy,val_accuracy}.tsv``. Val may be logged on some epochs
+    only (training's ``validation_every``): the curves are then taken at the epochs that have both, and the epoch
+    count is train's."""
     metrics = live / "plots" / "metrics"
-    train, val = read_curve(metrics / "accuracy.tsv"), read_curve(metrics / "val_accuracy.tsv")
-    n = min(len(train), len(val))
-    if n == 0:
+    train, val = read_points(metrics / "accuracy.tsv"), read_points(metrics / "val_accuracy.tsv")
+    steps = [s for s in val if s in train]
+    if not steps:
         raise ValueError(f"{metrics}: no epochs logged")
-    best = max(range(n), key=lambda i: (val[i], -i))
-    return Fit(variant, n, best + 1, train[best], val[best], val[n - 1], tuple(train[:n]), tuple(val[:n]))
+    tc, vc = [train[s] for s in steps], [val[s] for s in steps]
+    best = max(range(len(steps)), key=lambda i: (vc[i], -i))
+    return Fit(variant, max(train) + 1, steps[best] + 1, tc[best], vc[best], vc[-1], tuple(tc), tuple(vc))
 
 
 def diagnosis(f: Fit) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,12 @@ def _unfreeze_top(backbone: keras.Model, layers: int = 30) -> None:
 
 
 def train_variant(name: str, t: TrainParams, split_dir: Path, root: Path, out: Path,
-                  progress: bool = False) -> TrainResult:
-    """Train ``name`` from params, write ``out/model.keras`` (best epoch) and ``out/live/`` (dvclive)."""
+                  progress: bool = False, validation_every: int = 1) -> TrainResult:
+    """Train ``name`` from params, write ``out/model.keras`` (best epoch) and ``out/live/`` (dvclive).
+
+    ``validation_every``: score val after every n-th epoch only (the best epoch is then the best of those). The
+    study trains a small share of train for more epochs and keeps val's cost that of the full run this way; the
+    transfer head, trained on cached features in seconds, always scores every epoch."""
     v: VariantParams = t.variants[name]
     keras.utils.set_random_seed(t.seed)
     if v.model == "transfer" and v.backbone == "efficientnet-lite0":
@@ -101,29 +106,34 @@ def train_variant(name: str, t: TrainParams, split_dir: Path, root: Path, out: P
     with Live(dir=str(out / "live"), save_dvc_exp=False, dvcyaml=None, report=None) as live:
         logger = LiveLogger(live)
         fit = {"batch_size": t.batch_size, "validation_data": (val.x, val.y), "shuffle": True,
-               "callbacks": [logger, checkpoint], "verbose": 2 if progress else 0}
-        history = model.fit(train.x, train.y, epochs=v.epochs, **fit).history
+               "callbacks": [logger, checkpoint], "verbose": 2 if progress else 0,
+               "validation_freq": max(1, validation_every)}
+        with warnings.catch_warnings():  # epochs without val: the checkpoint skips them, as it should
+            warnings.filterwarnings("ignore", message="Can save best model only", category=UserWarning)
+            history = model.fit(train.x, train.y, epochs=v.epochs, **fit).history
         if backbone is not None and v.fine_tune_epochs:
             _unfreeze_top(backbone)
             _compile(model, v.learning_rate / 10)
             more = model.fit(train.x, train.y, epochs=v.epochs + v.fine_tune_epochs, initial_epoch=v.epochs,
                              **fit).history
             history = {k: history[k] + more.get(k, []) for k in history}
-        result, best, accs = _result(name, history, logger.times, len(train.x), int(model.count_params()))
+        result, best, accs = _result(name, history, logger.times, len(train.x), int(model.count_params()),
+                                     validation_every=max(1, validation_every))
         live.summary = {**asdict(result), "final": {k: float(vals[-1]) for k, vals in history.items()}}
     write_texts(out, {"train.json": json.dumps(asdict(result), indent=2) + "\n"})
-    log.info("train %s: best epoch %d, val accuracy %.4f, %.1f s/epoch", name, best + 1, accs[best],
+    log.info("train %s: best epoch %d, val accuracy %.4f, %.1f s/epoch", name, result.best_epoch, accs[best],
              result.seconds_per_epoch)
     return result
 
 
 def _result(name: str, history: dict[str, list[float]], times: list[float], n_train: int, parameters: int,
-            feature_seconds: float = 0.0) -> tuple[TrainResult, int, list[float]]:
+            feature_seconds: float = 0.0, validation_every: int = 1) -> tuple[TrainResult, int, list[float]]:
+    """The run's summary; ``best`` indexes ``accs``, val's scores (one per ``validation_every`` epochs)."""
     accs = [float(a) for a in history["val_accuracy"]]
     best = max(range(len(accs)), key=lambda i: (accs[i], -i))
     seconds = sum(times) / len(times)
-    return (TrainResult(name, best + 1, accs[best], len(accs), round(seconds, 3), round(n_train / seconds, 1),
-                        parameters, round(feature_seconds, 1)), best, accs)
+    return (TrainResult(name, (best + 1) * validation_every, accs[best], len(history["loss"]), round(seconds, 3),
+                        round(n_train / seconds, 1), parameters, round(feature_seconds, 1)), best, accs)
 
 
 def _train_lite0(name: str, t: TrainParams, split_dir: Path, root: Path, out: Path, progress: bool) -> TrainResult:

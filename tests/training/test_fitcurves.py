@@ -47,3 +47,13 @@ def test_a_broken_curve_file_is_named(tmp_path: Path) -> None:
     bad.write_text("step\taccuracy\n0\tnot-a-number\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"accuracy\.tsv"):
         read_curve(bad)
+
+
+def test_val_logged_on_some_epochs_only_is_matched_by_step(tmp_path: Path) -> None:
+    live = write_curves(tmp_path, "baseline", [0.5, 0.6, 0.7, 0.8, 0.85, 0.9], [])
+    (live / "plots/metrics/val_accuracy.tsv").write_text("step\tval_accuracy\n1\t0.62\n3\t0.71\n5\t0.69\n",
+                                                           encoding="utf-8")
+    f = fit_of("baseline", live)
+    assert (f.epochs, f.best_epoch) == (6, 4)
+    assert f.train_accuracy == pytest.approx(0.8) and f.last_val_accuracy == pytest.approx(0.69)
+    assert f.train_curve == (0.6, 0.8, 0.9) and f.val_curve == (0.62, 0.71, 0.69)

@@ -14,7 +14,18 @@ from typer.testing import CliRunner
 from carid.cli import app
 from carid.params import load_params
 from splitting.records import read_photos
-from training.study import Point, Run, _csv, grid, point_params, read_runs, run_points, study_epochs, subsample
+from training.study import (
+    Point,
+    Run,
+    _csv,
+    grid,
+    point_params,
+    read_runs,
+    run_points,
+    study_epochs,
+    subsample,
+    validation_every,
+)
 from training.studyreport import cell, differs, study_report
 
 TINY_STUDY = {"variants": ["baseline"], "fractions": [0.5, 1.0], "seeds": [1, 2], "image_size": 48, "max_epochs": 1,
@@ -60,6 +71,11 @@ def test_a_share_of_train_gets_the_updates_of_the_full_run_up_to_four_times_the_
     assert study_epochs(30, 10, 0.1) == 40  # 100 would be 10x: capped at 4x
 
 
+def test_val_is_scored_as_often_as_in_the_full_run() -> None:
+    assert [validation_every(30, 8, f) for f in (1.0, 0.5, 0.25, 0.1)] == [1, 2, 4, 4]
+    assert validation_every(5, 8, 0.5) == 2 and validation_every(5, 8, 0.3) == 3  # ceil(5 / 0.3) = 17 epochs
+
+
 def test_point_params_cap_epochs_drop_fine_tuning_and_flip_scaling_for_custom_cnns_only() -> None:
     t = load_params(REPO / "params.yaml").train
     custom = point_params(t, Point("baseline", 1.0, 3, "symmetric", "tensorflow"), 48, 5)
@@ -85,7 +101,8 @@ def test_run_points_trains_for_real_and_resumes_without_retraining(tmp_path: Pat
         assert [r.n_train for r in first] == [16, 16]
         assert all(0.0 <= r.test_accuracy <= 1.0 for r in first)
         assert [r.epochs for r in first] == [2, 2]  # half of train, twice the epochs: the same number of updates
-        assert all(len(r.val_curve.split(";")) == 2 for r in first)
+        # val is scored as often as in the full run: once, after the second epoch, which is then the best one
+        assert all(len(r.val_curve.split(";")) == 1 and r.best_epoch == 2 for r in first)
         with caplog.at_level(logging.INFO, logger="training.study"):
             runs = run_points(points, p, root / "data/split", root, out)
     assert "2 done earlier, 4 to train" in caplog.text
