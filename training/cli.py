@@ -88,6 +88,8 @@ def report(params: ParamsOpt = Path("params.yaml"), out: Annotated[Path, typer.O
     """Write data/report.md: every variant's val, test and holdout accuracy beside the study's figures."""
     from carid.atomic import write_texts
     from training.report import report_md
+    from training.study import STUDY_DIR
+    from training.studyreport import refresh_report
 
     p = params_or_exit(params)
     try:
@@ -96,6 +98,7 @@ def report(params: ParamsOpt = Path("params.yaml"), out: Annotated[Path, typer.O
     except FileNotFoundError as exc:
         raise fail(f"report: {exc.filename} is missing: run `dvc repro` first") from None
     write_texts(out.parent, {out.name: text})
+    refresh_report(out, STUDY_DIR)  # the study's answers, when `dvc repro study-report` has run
     typer.echo(f"report: {out}")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -299,6 +300,50 @@ def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scali
     fig.tight_layout()
     fig.savefig(fit_png, dpi=100)
     plt.close(fig)
+    return True
+
+
+STUDY_HEADING = "## What the study asked, measured"
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)/]+)\)")
+
+
+def with_study_section(report: str, study_md: str | None, study_rel: str) -> str:
+    """``report`` (data/report.md) with the study's answers as its last section, replacing any earlier one.
+
+    The study's headings move one level down and its plots are linked through ``study_rel`` (the study folder
+    relative to the report). Without a study report, the section says how to make one. Pure and idempotent, so
+    ``carid train report`` and ``carid study report`` both write it and agree.
+    """
+    at = report.find("\n" + STUDY_HEADING + "\n")
+    base = (report[:at] if at >= 0 else report).rstrip("\n")
+    if study_md is None:
+        body = ["The learning curves, bias and variance, input scaling and backends are measured by "
+                "`dvc repro study-report` (about 45 min on 2 cores; not part of the demo). It writes "
+                f"`{study_rel}/report.md`, and this section then carries its answers."]
+    else:
+        lines = study_md.strip("\n").splitlines()
+        if lines and lines[0].startswith("# "):
+            lines = lines[1:]
+        body = [("#" + line) if line.startswith("#") else _IMAGE.sub(rf"![\1]({study_rel}/\2)", line)
+                for line in lines]
+        body = [f"From `dvc repro study-report` (`{study_rel}/report.md`, its runs in `{study_rel}/runs-*.csv`).",
+                *body]
+    return "\n".join([base, "", STUDY_HEADING, "", *body]).rstrip("\n") + "\n"
+
+
+def refresh_report(report_path: Path, study_dir: Path) -> bool:
+    """Rewrite ``report_path``'s study section from ``study_dir/report.md``; False when there is no report yet."""
+    import os
+
+    from carid.atomic import write_texts
+
+    if not report_path.is_file():
+        return False
+    study = study_dir / "report.md"
+    text = with_study_section(report_path.read_text(encoding="utf-8"),
+                              study.read_text(encoding="utf-8") if study.is_file() else None,
+                              Path(os.path.relpath(study_dir, report_path.parent)).as_posix())
+    write_texts(report_path.parent, {report_path.name: text})
     return True
 
 
