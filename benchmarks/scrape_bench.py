@@ -6,7 +6,12 @@ Prints, in one run:
   atomic write) as a ratio to a bare concurrent ``requests`` GET of the same
   URLs at the same concurrency, which is the loopback limit. The downloader
   writes once to the temp folder's disk, as a scrape does, and once to RAM
-  (/dev/shm), which shows how much of the gap is the file system's.
+  (/dev/shm), which shows how much of the gap is the file system's;
+- the JSON-API mode (the third demo site, no browser): a whole shard scrape
+  (``ShardScraper``: the API's pages, every photo fetched, validated, hashed and
+  written to RAM, the manifest), in photos per second as a ratio to a bare
+  concurrent GET of the same photo URLs (which knows them in advance, so the
+  page walk and the manifest are carid's cost alone).
 
     .venv/bin/python benchmarks/scrape_bench.py [--listings 300] [--concurrency 4] [--reps 5]
 """
@@ -26,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urljoin
 
 import requests
 
@@ -33,8 +39,8 @@ from scraper.browser import chromium
 from scraper.crawl import ListingCrawler
 from scraper.fetch import Fetcher
 from scraper.parse import parse_gallery
-from scraper.profile import load_profile
-from scraper.shard import download_photo
+from scraper.profile import Profile, load_profile
+from scraper.shard import ShardJob, ShardScraper, download_photo
 
 
 @contextmanager
@@ -42,8 +48,9 @@ def served(listings: int) -> Iterator[SimpleNamespace]:
     with tempfile.TemporaryDirectory() as tmp:
         url_file = Path(tmp) / "urls.json"
         proc = subprocess.Popen([sys.executable, "-m", "marketplace", "serve", "--main-port", "0",
-                                 "--hyderabad-port", "0", "--listings-per-region", str(listings),
-                                 "--hyderabad-listings", "1", "--url-file", str(url_file)],
+                                 "--hyderabad-port", "0", "--carnest-port", "0", "--listings-per-region",
+                                 str(listings), "--hyderabad-listings", "1", "--carnest-listings", str(listings),
+                                 "--url-file", str(url_file)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while not url_file.exists():
@@ -57,6 +64,13 @@ def served(listings: int) -> Iterator[SimpleNamespace]:
 
 
 BARE = "bare concurrent GET"
+API = "carid API-mode shard scrape, ram"
+
+
+def _with_concurrency(name: str, concurrency: int) -> Profile:
+    profile = load_profile(name)
+    return profile.model_copy(update={"politeness": profile.politeness.model_copy(
+        update={"concurrency": concurrency, "delay_s": 0.0})})
 
 
 def _folders(ram: bool) -> list[tuple[str, str]]:
@@ -74,9 +88,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions")
     ap.add_argument("--no-ram", action="store_true", help="skip the run that writes to /dev/shm")
     args = ap.parse_args()
-    profile = load_profile("gaadibazaar")
-    profile = profile.model_copy(update={"politeness": profile.politeness.model_copy(
-        update={"concurrency": args.concurrency, "delay_s": 0.0})})
+    profile = _with_concurrency("gaadibazaar", args.concurrency)
+    api_profile = _with_concurrency("carnest", args.concurrency)
     # The marketplace runs in its own process, as in a real scrape: in-process it would share
     # the client's GIL and turn every bit of client work into server slowness too.
     with ExitStack() as stack:
@@ -113,12 +126,26 @@ def main() -> None:
                 return lambda url: download_photo(fetcher, url, folder / str(rep), 64)[0].size
             runs[f"carid downloader, {name} ({folder.parent})"] = ours
         rates: dict[str, list[float]] = {label: [] for label in runs}
+        api_start = urljoin(urls.carnest, api_profile.regions["pune"])
+        api_cards = [c for batch in ListingCrawler(None, api_profile, fetcher).cards(api_start) for c in batch]
+        api_urls = [u for c in api_cards for u in c.photos]
+        list(pool.map(bare, api_urls))  # render + cache once
+        api_rates: dict[str, list[float]] = {BARE: [], API: []}
+        ram = targets.get("ram", targets["disk"])
         for rep in range(args.reps):  # interleaved; each run writes into a fresh folder
             for label, make in runs.items():
                 fn = make(rep)
                 start = time.perf_counter()
                 list(pool.map(fn, photo_urls))
                 rates[label].append(len(photo_urls) / (time.perf_counter() - start))
+            start = time.perf_counter()
+            list(pool.map(bare, api_urls))
+            api_rates[BARE].append(len(api_urls) / (time.perf_counter() - start))
+            job = ShardJob(api_profile, "pune", urls.carnest, ram / f"api-{rep}" / "carnest" / "pune", ram)
+            start = time.perf_counter()
+            summary = ShardScraper(job).run(progress=False)
+            fetched = sum(summary.kept.values()) + sum(summary.skipped.values())  # every photo URL, kept or not
+            api_rates[API].append(fetched / (time.perf_counter() - start))
     n = len(photo_urls)
     print(f"listing pages (load-more, Selenium): {crawler.pages + 1} pages, {len(cards)} cards in {crawl_s:.2f} s"
           f" = {(crawler.pages + 1) / crawl_s:.1f} pages/s")
@@ -129,6 +156,12 @@ def main() -> None:
         ratio = "" if label == BARE else f"  ratio {median / bare_median:.2f}"
         print(f"  {label:46s} {median:7.1f} ({min(values):.0f}-{max(values):.0f}){ratio}")
     print("  ratio = carid median / bare median (target >= 0.8); carid = robots + validate + sha256 + atomic write")
+    print(f"API mode: {len(api_cards)} cards, {len(api_urls)} photos, concurrency {args.concurrency}; photos/s median"
+          " (min-max)")
+    api_bare = statistics.median(api_rates[BARE])
+    for label, values in api_rates.items():
+        ratio = "" if label == BARE else f"  ratio {statistics.median(values) / api_bare:.2f}"
+        print(f"  {label:46s} {statistics.median(values):7.1f} ({min(values):.0f}-{max(values):.0f}){ratio}")
 
 
 if __name__ == "__main__":

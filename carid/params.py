@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from carid.images import MAX_PIXELS
 
@@ -37,6 +37,7 @@ class MarketplaceParams(_Section):
     difficulty: float = Field(ge=0.0, le=1.0)
     listings_per_region: int = Field(ge=1)
     hyderabad_listings: int = Field(ge=1)
+    carnest_listings: int = Field(ge=1)  # third site (Carnest, Pune)
     page_size: int = Field(ge=1)
     faults: list[FaultName]
     fault_rate: float = Field(ge=0.0, le=1.0)
@@ -44,7 +45,7 @@ class MarketplaceParams(_Section):
 
 #: What ``carid marketplace serve`` uses outside a project (no params.yaml).
 DEFAULT_MARKETPLACE = MarketplaceParams(
-    seed=7, difficulty=0.5, listings_per_region=500, hyderabad_listings=280, page_size=24,
+    seed=7, difficulty=0.5, listings_per_region=500, hyderabad_listings=280, carnest_listings=84, page_size=24,
     faults=[], fault_rate=0.1,
 )
 
@@ -55,12 +56,25 @@ class ShardParams(_Section):
     target_per_class: int | None = Field(default=None, ge=0)  # this shard's own target (else scrape.target_per_class)
 
 
+class FolderParams(_Section):
+    """One entry of ``scrape.folders``: photos a person already has, imported by ``import@<name>``."""
+
+    folder: str  # searched recursively; "~" is the home folder; a relative path is taken from the project root
+    label: Literal["swift", "wagonr"]  # the model every photo in it shows
+
+
+#: A folder source's name: a DVC stage name (import@<name>) and a folder name (data/raw/local/<name>).
+FolderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+
+
 class ScrapeParams(_Section):
-    """``scrape@<shard>``: which shards exist and when a shard may stop."""
+    """``scrape@<shard>``: which shards exist and when a shard may stop; ``import@<name>``: folders of photos."""
 
     target_per_class: int = Field(ge=0)  # stop once this many swift and wagonr photos are kept; 0: all
     delay_s: float = Field(ge=0.0)  # pause before each request (politeness); 0 for the local demo
+    year_min: int = Field(default=0, ge=0)  # drop listings whose card says an earlier year (0: keep all)
     shards: dict[str, ShardParams]
+    folders: dict[FolderName, FolderParams]  # {} for none
 
 
 CheckAction = Literal["reject", "review"]

@@ -3,7 +3,9 @@
 GaadiBazaar's region pages are a JavaScript shell that loads listing cards from
 a JSON endpoint (load-more button and infinite scroll, lazy ``data-src``
 thumbnails); its detail pages carry a gallery. Hyderabad Motors is server
-rendered with numbered pagination and other class names and URLs.
+rendered with numbered pagination and other class names and URLs. The third
+site, Carnest, is its own package (:mod:`marketplace.carnest`) and shares the
+fault helpers here (:func:`guarded`, :func:`transient_response`, :func:`image_response`).
 """
 
 from __future__ import annotations
@@ -84,26 +86,11 @@ class Site:
         if early is not None:
             return early
         body = await run_in_threadpool(self.store.get, spec)
-        headers = {"Cache-Control": "public, max-age=86400"}
-        if self.faults.on("bad-filename"):
-            headers["Content-Disposition"] = 'inline; filename="../../../../tmp/carid-escape.jpg"'
-        if fault == "truncate":
-            return Response(body[: len(body) // 2], media_type="image/jpeg", headers=headers)
-        if fault == "dropped":
-            return _Dropped(body, media_type="image/jpeg", headers=headers)
-        if fault == "content-type":
-            return HTMLResponse("<html><body><h1>Checking your browser...</h1></body></html>")
-        return Response(body, media_type="image/jpeg", headers=headers)
+        return image_response(body, fault, self.faults)
 
     async def transient(self, fault: str | None) -> Response | None:
         """Apply a request-level fault; None means answer normally."""
-        if fault == "ratelimit":
-            return PlainTextResponse("slow down", status_code=429, headers={"Retry-After": "1"})
-        if fault == "error5xx":
-            return PlainTextResponse("upstream error", status_code=503)
-        if fault == "slow":
-            await asyncio.sleep(0.4)
-        return None
+        return await transient_response(fault)
 
     def robots(self) -> str:
         lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /api/internal/"]
@@ -124,6 +111,31 @@ class Site:
         if self.faults.hits("redirect-offsite", listing.listing_id):
             extras.append(f"/media/go/{token}.jpg")
         return extras
+
+
+async def transient_response(fault: str | None) -> Response | None:
+    """Apply a request-level fault (429, 5xx, a slow answer); None means answer normally."""
+    if fault == "ratelimit":
+        return PlainTextResponse("slow down", status_code=429, headers={"Retry-After": "1"})
+    if fault == "error5xx":
+        return PlainTextResponse("upstream error", status_code=503)
+    if fault == "slow":
+        await asyncio.sleep(0.4)
+    return None
+
+
+def image_response(body: bytes, fault: str | None, faults: FaultInjector, media_type: str = "image/jpeg") -> Response:
+    """An image's answer, with the body-level faults applied (truncated, dropped, wrong type, bad file name)."""
+    headers = {"Cache-Control": "public, max-age=86400"}
+    if faults.on("bad-filename"):
+        headers["Content-Disposition"] = 'inline; filename="../../../../tmp/carid-escape.jpg"'
+    if fault == "truncate":
+        return Response(body[: len(body) // 2], media_type=media_type, headers=headers)
+    if fault == "dropped":
+        return _Dropped(body, media_type=media_type, headers=headers)
+    if fault == "content-type":
+        return HTMLResponse("<html><body><h1>Checking your browser...</h1></body></html>")
+    return Response(body, media_type=media_type, headers=headers)
 
 
 class _Dropped(Response):
@@ -149,10 +161,15 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def _guarded(site: Site, endpoint: Endpoint) -> Endpoint:
     """Wrap a page endpoint so transient faults (429, 5xx, slow) can hit it too."""
+    return guarded(site.faults, endpoint)
+
+
+def guarded(faults: FaultInjector, endpoint: Endpoint) -> Endpoint:
+    """Wrap a page endpoint so transient faults (429, 5xx, slow) hit the first request of each URL."""
 
     async def wrapped(request: Request) -> Response:
-        fault = site.faults.pick(str(request.url.path) + "?" + str(request.url.query))
-        early = await site.transient(fault)
+        fault = faults.pick(str(request.url.path) + "?" + str(request.url.query))
+        early = await transient_response(fault)
         return early if early is not None else await endpoint(request)
 
     return wrapped

@@ -6,6 +6,12 @@ their first request only: a polite client that retries gets the real answer,
 so a faulty run can end with the same data as a clean one. Hostile faults add
 extra gallery entries that a careful client must refuse (bombs, oversized
 bodies, off-site redirects).
+
+All three sites use one injector each with the same switches. On Carnest the
+transient faults also hit its JSON API and its thumbnails (each URL, query
+included, fails on its first request), and the hostile extras appear in every
+form its galleries take (JSON-LD, the JavaScript state, the gallery endpoint
+and the search API's ``images``).
 """
 
 from __future__ import annotations

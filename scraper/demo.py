@@ -27,9 +27,14 @@ class DemoError(RuntimeError):
     pass
 
 
-def _start(ports: tuple[int, int], params: Path | None, url_file: Path) -> subprocess.Popen[str]:
+#: The demo's sites in port order: site i listens on the main port + i.
+SITES = ("main", "hyderabad", "carnest")
+
+
+def _start(ports: tuple[int, ...], params: Path | None, url_file: Path) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "marketplace", "serve", "--main-port", str(ports[0]),
-           "--hyderabad-port", str(ports[1]), "--url-file", str(url_file), "--parent-pid", str(os.getpid())]
+           "--hyderabad-port", str(ports[1]), "--carnest-port", str(ports[2]), "--url-file", str(url_file),
+           "--parent-pid", str(os.getpid())]
     if params is not None and params.exists():
         cmd += ["--params", str(params)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -37,17 +42,20 @@ def _start(ports: tuple[int, int], params: Path | None, url_file: Path) -> subpr
 
 @contextmanager
 def demo_marketplace(which: str, preferred_url: str, params: Path | None) -> Iterator[str]:
-    """Serve the demo; yields the base URL of site ``which`` ("main" or "hyderabad").
+    """Serve the demo; yields the base URL of site ``which`` (one of :data:`SITES`).
 
     The profile's port is tried first, so manifests from repeated runs carry the
     same URLs; if it is taken, any free port is used.
     """
+    if which not in SITES:
+        raise DemoError(f"demo site {which!r} is not one of {', '.join(SITES)}")
     port = urlsplit(preferred_url).port or 0
-    preferred = (port, port + 1) if which == "main" else (port - 1, port)
+    first = port - SITES.index(which)
+    preferred = tuple(first + i for i in range(len(SITES))) if port else (0,) * len(SITES)
     with tempfile.TemporaryDirectory(prefix="carid-demo-") as tmp:
         url_file = Path(tmp) / "urls.json"
         proc = None
-        for ports in (preferred, (0, 0)):
+        for ports in (preferred, (0,) * len(SITES)):
             proc = _start(ports, params, url_file)
             deadline = time.monotonic() + 60
             while not url_file.exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -1,4 +1,8 @@
-"""Polite HTTP with requests: robots.txt, retries with backoff, redirect and size limits.
+"""Polite HTTP with requests: robots.txt (RFC 9309), retries with backoff, redirect and size limits.
+
+robots.txt is decided by :mod:`scraper.robots` (protego). A ``Crawl-delay`` spaces
+the requests to its origin at least that far apart across all worker threads, on
+top of the per-worker ``delay_s`` pause, so the larger of the two always holds.
 
 Retries honour ``Retry-After`` on 429 and back off exponentially on 5xx,
 timeouts, connections dropped mid-body and bodies that fail validation (a
@@ -13,7 +17,6 @@ import logging
 import threading
 import time
 import urllib.request
-import urllib.robotparser
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+
+from scraper.robots import RobotsRules
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,32 +87,71 @@ class Fetcher:
         self.session.proxies.update(urllib.request.getproxies())
         self.session.trust_env = False
         self.stats: Counter[str] = Counter()
-        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._robots: dict[str, RobotsRules] = {}
+        self._next_slot: dict[str, float] = {}  # origin -> monotonic time its next request may start
         self._lock = threading.Lock()
+        self._robots_lock = threading.Lock()  # one robots.txt fetch at a time: workers starting together wait
 
     # -- robots.txt ---------------------------------------------------------------------------
-    def robots(self, url: str) -> urllib.robotparser.RobotFileParser:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+    def robots(self, url: str) -> RobotsRules:
+        """The robots.txt rules of ``url``'s origin, fetched once per run.
+
+        Raises :class:`FetchError` (``unreachable``) when the host refuses connections.
+        """
+        origin = _origin(url)
         with self._lock:
-            parser = self._robots.get(origin)
-        if parser is not None:
-            return parser
-        parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
+            rules = self._robots.get(origin)
+        if rules is not None:
+            return rules
+        with self._robots_lock:
+            with self._lock:
+                rules = self._robots.get(origin)
+            if rules is not None:  # another worker fetched it meanwhile
+                return rules
+            rules = self._fetch_robots(origin)
+            gap = rules.crawl_delay(self.p.user_agent)
+            with self._lock:
+                self._robots[origin] = rules
+                if gap:
+                    self._next_slot[origin] = time.monotonic() + gap  # fetching robots.txt was a request too
+        if gap > self.p.delay_s:
+            log.info("%s asks for Crawl-delay %g s: requests to it are spaced that far apart", origin, gap)
+        return rules
+
+    def _fetch_robots(self, origin: str) -> RobotsRules:
         try:
             resp, _ = self._get(origin + "/robots.txt", accept=lambda r: None)
-            parser.parse(resp.body.decode("utf-8", "replace").splitlines())
         except FetchError as exc:
             if exc.reason == "unreachable":
                 raise
-            # No robots.txt (4xx) or none to be had: everything is allowed.
-            parser.allow_all = True  # type: ignore[attr-defined]  # stdlib attribute, not in typeshed
-        with self._lock:
-            self._robots[origin] = parser
-        return parser
+            if exc.reason == "gave-up":  # 5xx, 429 or timeouts on every attempt
+                log.warning("%s/robots.txt: %s; RFC 9309: assuming complete disallow", origin, exc)
+                return RobotsRules.unreachable(str(exc))
+            # 4xx, a redirect off the site or in a loop, too large: no usable file, nothing forbidden
+            return RobotsRules.unavailable(exc.reason)
+        return RobotsRules.parse(resp.body.decode("utf-8", "replace"))
 
     def allowed(self, url: str) -> bool:
-        return self.robots(url).can_fetch(self.p.user_agent, url)
+        return self.robots(url).allowed(url, self.p.user_agent)
+
+    def pace(self, url: str) -> None:
+        """Wait until a request to ``url`` is polite: ``delay_s``, then the origin's ``Crawl-delay`` slot.
+
+        Every request of :meth:`get` passes here; a page loaded by the browser should too.
+        """
+        if self.p.delay_s:
+            time.sleep(self.p.delay_s)
+        origin = _origin(url)
+        with self._lock:
+            rules = self._robots.get(origin)
+            gap = rules.crawl_delay(self.p.user_agent) if rules is not None else 0.0
+            if not gap:
+                return
+            now = time.monotonic()
+            slot = max(now, self._next_slot.get(origin, now))
+            self._next_slot[origin] = slot + gap
+        if slot > now:
+            time.sleep(slot - now)
 
     # -- fetching -----------------------------------------------------------------------------
     def get(self, url: str, accept: Callable[[Response], T]) -> tuple[Response, T]:
@@ -122,8 +166,7 @@ class Fetcher:
     def _get(self, url: str, accept: Callable[[Response], T]) -> tuple[Response, T]:
         attempt = 0
         while True:
-            if self.p.delay_s:
-                time.sleep(self.p.delay_s)
+            self.pace(url)
             wait = self.p.backoff_s * (2 ** attempt)
             try:
                 resp = self._once(url)
@@ -181,6 +224,11 @@ class Fetcher:
     def _count(self, key: str) -> None:
         with self._lock:
             self.stats[key] += 1
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _parse_retry_after(value: str | None) -> float:

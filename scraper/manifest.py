@@ -4,6 +4,9 @@ Rows for a listing are appended (and flushed to disk) only after all of its
 photos are stored, followed by a line in a journal. On resume, rows of a
 listing without a journal line are dropped, so a kill at any moment leaves a
 manifest that re-running completes without duplicates.
+
+The listing facts (price .. city) came later: they are the last columns, empty where a site shows none,
+and a manifest written before them still loads (its rows get empty facts).
 """
 
 from __future__ import annotations
@@ -35,9 +38,17 @@ class ManifestRow:
     height: int
     bytes: int
     fetched_at: str
+    price: str = ""  # listing facts from the card (scraper.fields.facts): digits, or a canonical word
+    year: str = ""
+    km: str = ""
+    fuel: str = ""
+    transmission: str = ""
+    city: str = ""
 
 
 COLUMNS = [f.name for f in fields(ManifestRow)]
+#: Columns a manifest from before the listing facts may lack.
+OPTIONAL = frozenset(f.name for f in fields(ManifestRow) if f.default == "")
 
 
 def manifest_text(rows: list[ManifestRow], header: bool = True) -> str:
@@ -63,8 +74,9 @@ class Manifest:
             if not text.endswith("\n"):
                 text = text[: text.rfind("\n") + 1]  # drop a half-written last line
             for rec in csv.DictReader(io.StringIO(text)):
-                if rec.get("listing_id") in done and None not in rec.values():
-                    rows.append(ManifestRow(**{k: rec[k] for k in COLUMNS}))  # type: ignore[arg-type]
+                if rec.get("listing_id") in done and None not in rec.values() and all(
+                        k in rec or k in OPTIONAL for k in COLUMNS):
+                    rows.append(ManifestRow(**{k: rec.get(k, "") for k in COLUMNS}))  # type: ignore[arg-type]
         self.rows = rows
         self.done = done
         self._rewrite()

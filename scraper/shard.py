@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import sys
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,23 +17,25 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 from tqdm import tqdm
 
 from carid.paths import relative_to_root
 from scraper.browser import chromium
 from scraper.crawl import CrawlError, ListingCrawler
 from scraper.fetch import Fetcher, FetchError
+from scraper.fields.extract import Document
 from scraper.images import ImageInfo, Rejected, clean_partials, inspect_image, store_image
 from scraper.labels import label_from_title
 from scraper.manifest import Manifest, ManifestRow
-from scraper.parse import Card, parse_gallery
+from scraper.parse import Card, gallery
 from scraper.profile import Profile
+from scraper.readahead import read_ahead
 
 log = logging.getLogger(__name__)
 TARGET_LABELS = ("swift", "wagonr")
-ListingResult = tuple[list[ManifestRow], Counter[str]]
-ListingMap = Callable[[Callable[[Card], ListingResult], Iterable[Card]], Iterator[ListingResult]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ShardJob:
     root: Path  # manifest paths are relative to this
     target_per_class: int = 0  # 0: no limit
     remote_url: str | None = None
+    year_min: int = 0  # skip cards whose year is known and older (0: no filter); cards without a year stay
 
 
 @dataclass
@@ -55,18 +60,27 @@ class Summary:
     pages: int = 0
     capped: bool = False
     target_reached: bool = False
+    cards_skipped: Counter[str] = field(default_factory=Counter)  # cards left out: no-link, no-title, ...
+    filtered: Counter[str] = field(default_factory=Counter)  # cards left out by a params filter (year)
+    ended: str = ""  # why the listing ended: done-marker | no-new-cards | last-page ("" capped or stopped)
 
     def as_dict(self) -> dict[str, object]:
         return {"listings_seen": self.listings_seen, "listings_resumed": self.listings_resumed,
                 "photos_kept": dict(self.kept), "skipped": dict(self.skipped), "retries": dict(self.retries),
-                "listing_pages": self.pages, "page_cap_hit": self.capped, "target_reached": self.target_reached}
+                "listing_pages": self.pages, "page_cap_hit": self.capped, "target_reached": self.target_reached,
+                "cards_skipped": dict(self.cards_skipped), "cards_filtered": dict(self.filtered),
+                "list_ended": self.ended}
 
     def lines(self) -> list[str]:
         kept = ", ".join(f"{k} {v}" for k, v in sorted(self.kept.items())) or "none"
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none"
         retries = ", ".join(f"{k.removeprefix('retry:')} {v}" for k, v in sorted(self.retries.items())) or "none"
-        return [f"listings seen {self.listings_seen} ({self.listings_resumed} already done)",
-                f"photos kept: {kept}", f"photos skipped: {skipped}", f"retries: {retries}"]
+        lines = [f"listings seen {self.listings_seen} ({self.listings_resumed} already done)",
+                 f"photos kept: {kept}", f"photos skipped: {skipped}", f"retries: {retries}"]
+        if self.cards_skipped or self.filtered:
+            left = ", ".join(f"{k} {v}" for k, v in sorted((self.cards_skipped + self.filtered).items()))
+            lines.append(f"cards left out: {left}")
+        return lines
 
 
 def download_photo(fetcher: Fetcher, url: str, folder: Path, min_side: int) -> tuple[ImageInfo, Path]:
@@ -87,34 +101,58 @@ class ShardScraper:
         self.manifest = Manifest(job.out_dir)
         self.images = job.out_dir / "images"
         self.summary = Summary()
+        self.driver: WebDriver | None = None
+        self._driver_lock = threading.Lock()
 
-    def listing_rows(self, card: Card) -> ListingResult:
-        """Fetch one listing's detail page and photos; returns its rows and skip reasons."""
-        job, skipped = self.job, Counter[str]()
-        label = label_from_title(card.title)
-        try:
-            page, html = self.fetcher.get(card.url, lambda r: r.body.decode("utf-8", "replace"))
-        except FetchError as exc:
-            log.warning("listing %s skipped: %s", card.url, exc)
-            return [], Counter({f"listing-{exc.reason}": 1})
-        urls = parse_gallery(html, job.profile, page.url)
-        if not urls:
-            log.warning("profile %s: selector detail.images %r matched nothing at %s",
-                        job.profile.name, job.profile.detail.images, page.url)
-            return [], Counter({"empty-gallery": 1})
-        rows = []
-        for url in urls:
+    def _detail(self, url: str) -> Document:
+        """A detail page: over HTTP, or rendered in the browser when the profile's gallery needs JavaScript
+        (one page at a time in the detail browser, apart from the one walking the listing). Raises FetchError."""
+        detail = self.job.profile.detail
+        if detail is None or not detail.browser or self.driver is None:
+            page, html = self.fetcher.get(url, lambda r: r.body.decode("utf-8", "replace"))
+            return Document(page.url, html, page.content_type)
+        if not self.fetcher.allowed(url):
+            raise FetchError(url, "robots")
+        driver = self.driver
+        with self._driver_lock:
+            self.fetcher.pace(url)
+            driver.get(url)
+            with contextlib.suppress(TimeoutException):
+                WebDriverWait(driver, detail.wait_s).until(
+                    lambda d: bool(gallery(Document(url, d.page_source), self.job.profile)))
+            return Document(driver.current_url, driver.page_source)
+
+    def gallery_urls(self, card: Card) -> tuple[list[str], Counter[str]]:
+        """One listing's photo URLs: from its card, or from its detail page; with the skip reason when none."""
+        job = self.job
+        if job.profile.detail is None:
+            urls, where = list(card.photos), card.url
+        else:
             try:
-                info, path = download_photo(self.fetcher, url, self.images, job.profile.politeness.min_side)
-            except (FetchError, Rejected) as exc:
-                skipped[exc.reason] += 1
-                continue
-            rows.append(ManifestRow(
-                sha256=info.sha256, path=relative_to_root(path, job.root), site=job.profile.name,
-                region=job.region, listing_id=card.listing_id, listing_url=card.url, image_url=url,
-                title=card.title, label=label, width=info.width, height=info.height, bytes=info.size,
-                fetched_at=datetime.now(UTC).isoformat(timespec="seconds")))
-        return rows, skipped
+                doc = self._detail(card.url)
+            except FetchError as exc:
+                log.warning("listing %s skipped: %s", card.url, exc)
+                return [], Counter({f"listing-{exc.reason}": 1})
+            urls, where = gallery(doc, job.profile), doc.url
+        if not urls:
+            rule = job.profile.detail.photos if job.profile.detail else job.profile.listing.photos
+            log.warning("profile %s: rule %s.photos %s matched nothing at %s", job.profile.name,
+                        "detail" if job.profile.detail else "listing", rule.describe() if rule else "", where)
+            return [], Counter({"empty-gallery": 1})
+        return urls, Counter()
+
+    def photo_row(self, card: Card, url: str) -> ManifestRow | str:
+        """Fetch, check and store one photo of ``card``: its manifest row, or the reason it was skipped."""
+        job = self.job
+        try:
+            info, path = download_photo(self.fetcher, url, self.images, job.profile.politeness.min_side)
+        except (FetchError, Rejected) as exc:
+            return exc.reason
+        return ManifestRow(
+            sha256=info.sha256, path=relative_to_root(path, job.root), site=job.profile.name, region=job.region,
+            listing_id=card.listing_id, listing_url=card.url, image_url=url, title=card.title,
+            label=label_from_title(card.title), width=info.width, height=info.height, bytes=info.size,
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"), **card.facts.as_row())
 
     def _target_reached(self) -> bool:
         t = self.job.target_per_class
@@ -144,28 +182,54 @@ class ShardScraper:
         self.summary.listings_resumed = len(self.manifest.done)
         show = sys.stderr.isatty() if progress is None else progress
         bar = tqdm(desc=f"{job.profile.name}/{job.region} listings", unit="listing", disable=not show)
-        with ThreadPoolExecutor(job.profile.politeness.concurrency) as pool, \
-                chromium(job.remote_url, loopback_only=_is_loopback(start)) as driver:
-            crawler = ListingCrawler(driver, job.profile, self.fetcher)
+        profile = job.profile
+        loopback = _is_loopback(start)
+
+        def browser(needed: bool) -> contextlib.AbstractContextManager[WebDriver | None]:
+            return chromium(job.remote_url, loopback_only=loopback) if needed else contextlib.nullcontext(None)
+
+        # Detail pages get a browser of their own: the listing crawl keeps its page open in the other one.
+        with ThreadPoolExecutor(profile.politeness.concurrency) as pool, \
+                browser(profile.listing.uses_browser) as driver, \
+                browser(profile.detail is not None and profile.detail.browser) as self.driver:
+            crawler = ListingCrawler(driver, profile, self.fetcher)
             if self._target_reached():
                 self.summary.target_reached = True
             else:
+                pages = crawler.cards(start)
+                if not profile.listing.uses_browser:  # plain HTTP: the next page loads while this one's photos do
+                    pages = read_ahead(pages)
                 try:
-                    self._consume(crawler.cards(start), pool.map, bar)
+                    with contextlib.closing(pages):  # a shard that stops early stops the read-ahead too
+                        self._consume(pages, pool, bar)
                 except (WebDriverException, urllib3.exceptions.HTTPError, ConnectionError) as exc:
                     detail = getattr(exc, "msg", None) or type(exc).__name__
                     raise CrawlError(f"the browser stopped answering ({detail}); run again to resume") from None
             self.summary.pages, self.summary.capped = crawler.pages, crawler.capped
+            self.summary.ended, self.summary.cards_skipped = crawler.ended, crawler.skipped
         bar.close()
         self.summary.retries = Counter({k: v for k, v in self.fetcher.stats.items() if k.startswith("retry:")})
         self._write_summary()
         return self.summary
 
-    def _consume(self, batches: Iterable[list[Card]], pmap: ListingMap, bar: tqdm) -> None:
+    def _consume(self, batches: Iterable[list[Card]], pool: ThreadPoolExecutor, bar: tqdm) -> None:
+        """Each page's cards: their galleries, then all their photos at once (not listing by listing, so no thread
+        waits on one listing's last photo); a listing enters the manifest as soon as its last photo is in."""
         for batch in batches:
+            batch = self._filter(batch)
             self.summary.listings_seen += len(batch)
             todo = [c for c in batch if c.listing_id not in self.manifest.done]
-            for card, (rows, skipped) in zip(todo, pmap(self.listing_rows, todo), strict=True):
+            galleries = list(pool.map(self.gallery_urls, todo))
+            pairs = [(card, url) for card, (urls, _) in zip(todo, galleries, strict=True) for url in urls]
+            photos = pool.map(lambda pair: self.photo_row(*pair), pairs)  # in order, as they finish
+            for card, (urls, skipped) in zip(todo, galleries, strict=True):
+                rows = []
+                for _ in urls:
+                    got = next(photos)
+                    if isinstance(got, str):
+                        skipped[got] += 1
+                    else:
+                        rows.append(got)
                 self.manifest.add_listing(card.listing_id, rows)
                 self.summary.kept.update(r.label for r in rows)
                 self.summary.skipped.update(skipped)
@@ -177,6 +241,15 @@ class ShardScraper:
                 self.summary.target_reached = True
                 log.info("target of %d photos per class reached", self.job.target_per_class)
                 return
+
+    def _filter(self, batch: list[Card]) -> list[Card]:
+        """Cards the params' filters keep (``year_min``: a card whose year is unknown is kept)."""
+        year_min = self.job.year_min
+        if not year_min:
+            return batch
+        kept = [c for c in batch if c.facts.year is None or c.facts.year >= year_min]
+        self.summary.filtered["year-before-min"] += len(batch) - len(kept)
+        return kept
 
     def _write_summary(self) -> None:
         path = self.job.out_dir / "summary.json"

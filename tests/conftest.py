@@ -16,7 +16,7 @@ os.environ.setdefault("SE_OFFLINE", "true")
 from carid.params import MarketplaceParams
 
 #: A small marketplace: fast to render, still two sites with every page kind.
-SMALL = MarketplaceParams(seed=11, difficulty=0.5, listings_per_region=30, hyderabad_listings=30,
+SMALL = MarketplaceParams(seed=11, difficulty=0.5, listings_per_region=30, hyderabad_listings=30, carnest_listings=9,
                           page_size=8, faults=[], fault_rate=0.1)
 
 

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 def tiny_params() -> dict[str, object]:
     """The repo's params.yaml with a small marketplace, small splits, small images and one epoch per variant."""
     raw = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
-    raw["marketplace"].update(listings_per_region=12, hyderabad_listings=14, page_size=8)
+    raw["marketplace"].update(listings_per_region=12, hyderabad_listings=14, carnest_listings=6, page_size=8)
     raw["split"]["sizes"] = {"train": 40, "val": 16, "test": 16}
     raw["train"].update(image_size=48, batch_size=16)
     raw["train"]["variants"] = {

@@ -23,7 +23,7 @@ def test_answer_key_cli_and_consistency(small_params, photo_cache: Path, tmp_pat
     proc = subprocess.run(
         [sys.executable, "-m", "marketplace", "answer-key", "--out", str(out), "--seed", str(small_params.seed),
          "--listings-per-region", str(small_params.listings_per_region),
-         "--hyderabad-listings", str(small_params.hyderabad_listings)],
+         "--hyderabad-listings", str(small_params.hyderabad_listings), "--site", "main", "--site", "hyderabad"],
         capture_output=True, text=True, env={**os.environ, "CARID_CACHE_DIR": str(photo_cache)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     with out.open() as fh:

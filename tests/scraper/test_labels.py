@@ -21,6 +21,13 @@ from scraper.labels import label_from_title
     ("Hyundai Creta 2020", "unknown"),
     ("Swiftly sold car", "unknown"),
     ("", "unknown"),
+    # Titles read from pieces without spaces ("<span>Maruti</span><span>Swift</span>").
+    ("MarutiSwift VXI", "swift"),
+    ("2021MarutiSwift", "swift"),
+    ("Swift2016 VDI", "swift"),
+    ("MarutiSwiftDzire", "other"),
+    ("MarutiWagonR", "wagonr"),
+    ("SPresso VXI", "other"),
 ])
 def test_known_titles(title: str, label: str) -> None:
     assert label_from_title(title) == label

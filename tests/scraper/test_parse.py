@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scraper.parse import is_done, listing_id, next_page, parse_cards, parse_gallery
-from scraper.profile import ProfileError, load_profile
+from scraper.profile import ProfileError, load_profile, revised
 
 PAGES = Path(__file__).parent / "pages"
 GB = load_profile("gaadibazaar")
@@ -49,7 +49,7 @@ def test_hyderabad_pages_and_pagination() -> None:
 
 
 def test_changed_markup_names_profile_selector_and_url() -> None:
-    broken = GB.model_copy(update={"listing": GB.listing.model_copy(update={"title": "h3.headline"})})
+    broken = revised(GB, listing={"title": "h3.headline"})
     with pytest.raises(ProfileError) as info:
         parse_cards(_page("gaadibazaar-region-rendered.html"), broken, "http://demo.test/used-cars/delhi")
     message = str(info.value)

@@ -18,7 +18,7 @@ from marketplace.inventory import Inventory
 from marketplace.server import running_marketplace
 from marketplace.store import PhotoStore
 from scraper.crawl import CrawlError
-from scraper.profile import ProfileError, load_profile
+from scraper.profile import ProfileError, load_profile, revised
 from scraper.shard import ShardJob, ShardScraper
 
 pytestmark = pytest.mark.browser
@@ -112,8 +112,7 @@ def test_robots_all_fails_cleanly(small_params, tmp_path) -> None:
 
 def test_missing_selector_names_profile_selector_and_url(marketplace, tmp_path) -> None:
     profile = load_profile("gaadibazaar")
-    broken = profile.model_copy(update={"listing": profile.listing.model_copy(
-        update={"card": "div.no-such-card", "wait_s": 0.5})})
+    broken = revised(profile, listing={"card": "div.no-such-card", "wait_s": 0.5})
     broken = broken.model_copy(update={"politeness": broken.politeness.model_copy(
         update={"backoff_s": 0.01, "max_retries": 2})})
     job = ShardJob(broken, "delhi", marketplace.main, tmp_path / "raw/x/delhi", tmp_path, 0)
