@@ -246,6 +246,7 @@ class StudyParams(_Section):
     scaling_variants: list[str]  # trained once more with train.input_scaling flipped, on all of train
     backends: list[StudyBackend] = Field(min_length=1)  # the first runs the curves; the others repeat ...
     backend_variants: list[str]  # ... these variants on all of train
+    jobs: int = Field(default=1, ge=1)  # points trained at once, each in a process of one thread
 
     @model_validator(mode="after")
     def _fractions(self) -> StudyParams:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import multiprocessing
 import os
 import random
 import subprocess
@@ -22,7 +23,8 @@ import sys
 import tempfile
 import time
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -185,7 +187,35 @@ def train_point(p: Point, params: Params, split_dir: Path, root: Path) -> Run:
                ";".join(f"{a:.4f}" for a in fit.train_curve), ";".join(f"{a:.4f}" for a in fit.val_curve))
 
 
-def run_points(points: Sequence[Point], params: Params, split_dir: Path, root: Path, runs_csv: Path) -> list[Run]:
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+              "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+
+
+def _one_thread() -> None:
+    """In a fresh worker process, before Keras is imported: TensorFlow, JAX (XLA) and OpenMP on one thread."""
+    os.environ.update(ONE_THREAD)
+
+
+def _finished(points: Sequence[Point], params: Params, split_dir: Path, root: Path, jobs: int) -> Iterator[Run]:
+    """Train ``points``; yields each Run as it finishes. With ``jobs`` > 1, that many single-threaded processes
+    train at once: a small CNN on a 2-core CPU keeps two one-thread runs busier than one two-thread run."""
+    if jobs <= 1:
+        for p in points:
+            yield train_point(p, params, split_dir, root)
+        return
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: Keras reads KERAS_BACKEND and threads anew
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_one_thread) as pool:
+        futures = [pool.submit(train_point, p, params, split_dir, root) for p in points]
+        try:
+            for done in as_completed(futures):
+                yield done.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def run_points(points: Sequence[Point], params: Params, split_dir: Path, root: Path, runs_csv: Path,
+               jobs: int = 1) -> list[Run]:
     """Train the points not yet in ``runs_csv``, appending each as it finishes; then keep only ``points``' rows."""
     wanted = {p.key for p in points}
     done = {r.key: r for r in read_runs(runs_csv) if r.key in wanted}
@@ -194,14 +224,13 @@ def run_points(points: Sequence[Point], params: Params, split_dir: Path, root: P
     runs_csv.parent.mkdir(parents=True, exist_ok=True)
     if not runs_csv.is_file() or runs_csv.stat().st_size == 0:
         runs_csv.write_text(_csv([]), encoding="utf-8")
-    for n, p in enumerate(todo, start=1):
-        r = train_point(p, params, split_dir, root)
+    for n, r in enumerate(_finished(todo, params, split_dir, root, jobs), start=1):
         with runs_csv.open("a", encoding="utf-8", newline="") as fh:  # a killed grid keeps what it finished
             fh.write(_csv([r], header=False))
             fh.flush()
             os.fsync(fh.fileno())
         done[r.key] = r
-        log.info("study %d/%d %s: val %.3f, test %.3f, %.0f s", n, len(todo), p.key, r.val_accuracy,
+        log.info("study %d/%d %s: val %.3f, test %.3f, %.0f s", n, len(todo), r.key, r.val_accuracy,
                  r.test_accuracy, r.seconds)
     runs = [done[p.key] for p in points]
     write_texts(runs_csv.parent, {runs_csv.name: _csv(runs)})

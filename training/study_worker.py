@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     backend = keras.backend.backend()
     points = [p for p in grid(params) if p.backend == backend]
-    run_points(points, params, args.split, project_root(), args.out)
+    run_points(points, params, args.split, project_root(), args.out, jobs=params.study.jobs)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,21 @@ def test_run_points_trains_for_real_and_resumes_without_retraining(tmp_path: Pat
     assert {r.scaling for r in runs} == {"unit", "symmetric"}
 
 
+def test_points_train_in_parallel_single_thread_processes(tmp_path: Path) -> None:
+    root, p = project(tmp_path)
+    import keras
+
+    here = {**TINY_STUDY, "backends": [keras.backend.backend()], "jobs": 2}
+    p = p.model_copy(update={"study": p.study.model_validate(here)})
+    points = grid(p)[:3]
+    out = tmp_path / "study" / "runs.csv"
+    with cache_dir_at(tmp_path / "cache"):
+        runs = run_points(points, p, root / "data/split", root, out, jobs=p.study.jobs)
+    assert [r.key for r in runs] == [q.key for q in points]  # the file is in grid order, whatever finished first
+    assert [r.key for r in read_runs(out)] == [q.key for q in points]
+    assert all(r.backend == keras.backend.backend() and r.epochs >= 1 for r in runs)
+
+
 def test_read_runs_skips_and_names_a_broken_row(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     good = Run("tensorflow", "baseline", 0.5, 1, "unit", 16, 48, 1, 1, 0.6, 0.55, 0.7, 0.5, 3.0)
     path = tmp_path / "runs.csv"
