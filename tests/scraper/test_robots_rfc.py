@@ -75,7 +75,7 @@ def stub_site(routes: dict[str, tuple[int, str]]) -> Iterator[tuple[str, list[tu
             status, body = routes.get(self.path, (404, "not found"))
             data = body.encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", "text/html" if body.startswith("<html") else "text/plain")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
