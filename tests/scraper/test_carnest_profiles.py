@@ -57,3 +57,21 @@ def test_page_profile_in_the_browser_matches_the_answer_key(marketplace, key, tm
     _check_against_key(rows, key)
     assert summary.cards_skipped["no-link"] > 0
     assert summary.ended == "no-new-cards"  # no end marker: the list stopped growing, which is no error
+
+
+def test_every_fault_at_once_still_matches_the_answer_key_in_api_mode(small_params, key, tmp_path) -> None:
+    """The hostile-site faults on the third site, read through its API: retried, refused or skipped, and the
+    manifest is still exactly the answer key (hostile gallery entries are extra URLs, never kept)."""
+    from marketplace.server import running_marketplace
+
+    faults = ["ratelimit", "error5xx", "slow", "truncate", "dropped", "content-type", "oversize", "bomb",
+              "redirect-offsite", "bad-filename"]
+    params = small_params.model_copy(update={"faults": faults, "fault_rate": 0.4})
+    with running_marketplace(params, store=PhotoStore(tmp_path / "cache")) as urls:
+        summary, rows = _scrape("carnest", urls.carnest, tmp_path)
+    _check_against_key(rows, key)
+    assert summary.skipped["bomb"] > 0 and summary.skipped["too-large"] > 0
+    assert summary.skipped["offsite-redirect"] > 0
+    for reason in ("http-429", "http-503", "undecodable", "bad-content-type", "broken-body"):
+        assert summary.retries[f"retry:{reason}"] > 0, reason
+    assert not list(tmp_path.rglob("*escape*"))
