@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/carid ]; then
   exit 1
 fi
 start=$(date +%s)
-dvc repro curate   # scrape@<shard> x 4, then curate
+dvc repro curate   # scrape@<shard> x 5 (three sites), then curate
 # The person's review step, played by the answer-key stand-in reviewer (demo only): it writes
 # reject decisions for the junk the automatic checks let through; then `dvc repro` re-runs curation
 # and everything after it: split, train@<variant>, evaluate@<variant>, export, report.
