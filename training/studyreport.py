@@ -311,22 +311,24 @@ def with_study_section(report: str, study_md: str | None, study_rel: str) -> str
     """``report`` (data/report.md) with the study's answers as its last section, replacing any earlier one.
 
     The study's headings move one level down and its plots are linked through ``study_rel`` (the study folder
-    relative to the report). Without a study report, the section says how to make one. Pure and idempotent, so
-    ``carid train report`` and ``carid study report`` both write it and agree.
+    relative to the report). Without a study report, the section says how to make one. Pure and idempotent.
+    ``carid train report`` writes it; the study's own stage does not touch data/report.md (another stage's
+    output), so after a new grid ``dvc repro -f -s report`` carries the new answers over.
     """
     at = report.find("\n" + STUDY_HEADING + "\n")
     base = (report[:at] if at >= 0 else report).rstrip("\n")
     if study_md is None:
         body = ["The learning curves, bias and variance, input scaling and backends are measured by "
                 "`dvc repro study-report` (72 min measured on 2 shared cores; not part of the demo). It writes "
-                f"`{study_rel}/report.md`, and this section then carries its answers."]
+                f"`{study_rel}/report.md`; then `dvc repro -f -s report` carries its answers into this section."]
     else:
         lines = study_md.strip("\n").splitlines()
         if lines and lines[0].startswith("# "):
             lines = lines[1:]
         body = [("#" + line) if line.startswith("#") else _IMAGE.sub(rf"![\1]({study_rel}/\2)", line)
                 for line in lines]
-        body = [f"From `dvc repro study-report` (`{study_rel}/report.md`, its runs in `{study_rel}/runs-*.csv`).",
+        body = [f"From `dvc repro study-report` (`{study_rel}/report.md`, its runs in `{study_rel}/runs-*.csv`), as it "
+                "stood when this report was written; `dvc repro -f -s report` brings a newer grid's answers in.",
                 *body]
     return "\n".join([base, "", STUDY_HEADING, "", *body]).rstrip("\n") + "\n"
 
