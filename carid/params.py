@@ -119,6 +119,21 @@ class CurateParams(_Section):
     workers: int = Field(ge=1)  # processes for hashing
 
 
+class AuditParams(_Section):
+    """``audit``: the model-assisted review order (curation/audit.py) on pretrained embeddings."""
+
+    embed_size: int = Field(ge=64, le=512)  # EfficientNet-Lite0 input size of the embeddings (the feature cache's key)
+    folds: int = Field(ge=2)  # K of the out-of-fold classifier (folds grouped by listing)
+    c: float = Field(gt=0)  # inverse L2 strength of its logistic regression
+    neighbours: int = Field(ge=1)  # photos averaged in the not-a-car score
+    shown_neighbours: int = Field(ge=0)  # nearest accepted photos of each class shown in the review
+    relabel_min: float = Field(ge=0, le=1)  # suggest relabel at this out-of-fold P(other target) or more
+    reject_min: float = Field(ge=0, le=1)  # suggest reject at this not-a-car / other-model score or more
+    min_extra_class: int = Field(ge=1)  # photos needed before other-model / person-rejected photos form a class
+    auto_reject_above: float | None = Field(ge=0, le=1)  # null: only a person applies suggestions; else reject
+                                                          # photos whose reject suggestion's suspicion is above
+
+
 class SplitSizes(_Section):
     """Photos per split: all counts (2400) or all fractions of the balanced usable photos (0.6)."""
 
@@ -259,6 +274,7 @@ class Params(_Section):
     marketplace: MarketplaceParams
     scrape: ScrapeParams
     curate: CurateParams
+    audit: AuditParams
     split: SplitParams
     train: TrainParams
     serve: ServeParams

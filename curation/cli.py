@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import filelock
 import typer
 
 from carid.cliutil import fail, params_or_exit
+from carid.params import Params
 from carid.paths import project_root
 from curation.decisions import CLASS_LABELS, Decision, DecisionsError, read_decisions, read_table, update_decisions
 from curation.outputs import Curated, write_all
+
+if TYPE_CHECKING:
+    from curation.audit_run import AuditResult
 
 app = typer.Typer(help="Curate scraped photos: duplicates, quality checks and a manual review through CSV edits.",
                   no_args_is_help=True)
@@ -47,25 +51,97 @@ def _score(c: Curated, answer_key: Path | None) -> dict[str, object] | None:
     return score(c, read_answer_key(answer_key))
 
 
+def _echo_scores(scores: dict[str, object], indent: str = "  ") -> None:
+    for key, value in scores.items():
+        if isinstance(value, dict):  # e.g. recall per re-upload edit: one line each
+            typer.echo(f"{indent}{key}:")
+            for sub, inner in value.items():
+                typer.echo(f"{indent}  {sub}: {inner}")
+        else:
+            typer.echo(f"{indent}{key}: {value}")
+
+
+def _audit(c: Curated, p: Params) -> AuditResult:
+    """The audit of ``c`` in memory; missing weights or an unreadable photo stop the command in one line."""
+    from curation.audit_run import run_audit
+    from training.data import UnreadablePhoto
+    from training.efficientnet import MissingWeights
+
+    try:
+        result = run_audit(c, project_root(), p.audit, p.train.transfer_weights, progress=sys.stderr.isatty())
+    except (MissingWeights, UnreadablePhoto) as exc:
+        raise fail(f"audit: {exc} (nothing was written)") from None
+    return result
+
+
+def _write_audit(result: AuditResult, out: Path, answer_key: Path | None) -> None:
+    from curation.audit_run import write_audit
+
+    write_audit(result, out, project_root())
+    a = result.audit
+    if a is None:
+        typer.echo(f"audit: {result.notes[0]} -> {out}/review.csv in the colour-layout order")
+    else:
+        suggested = sum(1 for r in result.curated.audit.values() if r.suggestion)
+        typer.echo(f"audit: {len(a.rows)} accepted photos scored in {result.seconds:.1f} s (classes "
+                   f"{', '.join(a.classes)}); {suggested} suggestions -> {out}/audit.csv; review sheet "
+                   f"{out}/review.html in the audit's order")
+        for note in result.notes:
+            typer.echo(f"audit: {note}")
+        if result.auto_rejected:
+            typer.echo(f"audit: {len(result.auto_rejected)} photos rejected by audit.auto_reject_above, left out of "
+                       f"{out}/audited.csv")
+    if answer_key is not None:
+        from curation.scoring import audit_score, read_answer_key
+
+        if not answer_key.exists():
+            raise fail(f"no answer key at {answer_key}: write one with `carid marketplace answer-key`")
+        typer.echo("  audit (answer key, accepted photos in review order):")
+        _echo_scores(audit_score(result.curated, read_answer_key(answer_key)), "    ")
+
+
 @app.command()
 def run(params: ParamsOpt = Path("params.yaml"), raw: RawOpt = RAW, decisions: DecisionsOpt = DECISIONS,
-        out: OutOpt = OUT, answer_key: KeyOpt = None) -> None:
-    """Curate every shard under data/raw; write accepted, rejected, clusters, review and the report."""
+        out: OutOpt = OUT, answer_key: KeyOpt = None,
+        review: Annotated[bool, typer.Option(
+            "--review/--no-review",
+            help="Also write review.csv and review.html in the colour-layout order (the audit stage writes them in "
+                 "its own order; with --answer-key the audit runs here and they follow it).")] = False) -> None:
+    """Curate every shard under data/raw; write accepted, rejected, clusters, verdicts and the report.
+
+    With --answer-key (demo only) the audit runs too: audit.csv and the review follow it, and both are scored."""
     c = _curate(params, raw, decisions, out)
     scores = _score(c, answer_key)
-    write_all(c, out, project_root(), scores)
+    write_all(c, out, project_root(), scores, review=review and answer_key is None)
     acc = sum(1 for v in c.verdicts if v.status == "accepted")
     typer.echo(f"curate: {acc} of {len(c.verdicts)} photos accepted -> {out}/accepted.csv; "
-               f"report {out}/report.html; review sheet {out}/review.html")
+               f"report {out}/report.html" + (f"; review sheet {out}/review.html" if review else ""))
     if c.problems:
         typer.echo(f"curate: {len(c.problems)} problems reported (see the log above and the report)")
-    for key, value in (scores or {}).items():
-        if isinstance(value, dict):  # e.g. recall per re-upload edit: one line each
-            typer.echo(f"  {key}:")
-            for sub, inner in value.items():
-                typer.echo(f"    {sub}: {inner}")
-        else:
-            typer.echo(f"  {key}: {value}")
+    _echo_scores(scores or {})
+    if answer_key is not None:
+        _write_audit(_audit(c, params_or_exit(params)), out, answer_key)
+
+
+@app.command()
+def audit(params: ParamsOpt = Path("params.yaml"), decisions: DecisionsOpt = DECISIONS, out: OutOpt = OUT,
+          answer_key: KeyOpt = None) -> None:
+    """Audit the accepted photos on pretrained embeddings: audit.csv, audited.csv and the review in its order.
+
+    Reads verdicts.csv (from `carid curate run`) and decisions.csv; audit.csv is rewritten on every run and never
+    read as decisions."""
+    from curation.audit_run import AuditPaths, audit_from_files
+    from curation.outputs import VerdictsError
+    from training.data import UnreadablePhoto
+    from training.efficientnet import MissingWeights
+
+    p = params_or_exit(params)
+    try:
+        result = audit_from_files(AuditPaths(project_root(), out, decisions), p.audit, p.train.transfer_weights,
+                                  progress=sys.stderr.isatty())
+    except (VerdictsError, DecisionsError, MissingWeights, UnreadablePhoto) as exc:
+        raise fail(f"audit: {exc} (nothing was written)") from None
+    _write_audit(result, out, answer_key)
 
 
 def _review_is_fresh(raw: Path, out: Path) -> bool:
@@ -104,12 +180,14 @@ def review(params: ParamsOpt = Path("params.yaml"), raw: RawOpt = RAW, decisions
                               "machines then need the random token in the printed URL.")] = None,
            port: Annotated[int, typer.Option("--port", help="With --serve: the port (0 picks a free one).")] = 8765,
            ) -> None:
-    """Write review.csv and the HTML contact sheet (most suspicious first); --serve opens the review page."""
+    """Curate, audit, and write review.csv and the HTML contact sheet in the audit's order (most suspicious first;
+    the colour-layout order when the audit cannot run); --serve opens the review page."""
     if serve and _review_is_fresh(raw, out):
         typer.echo(f"{out}/review.csv is newer than every manifest: serving it")
     else:
         c = _curate(params, raw, decisions, out)
-        write_all(c, out, project_root())
+        write_all(c, out, project_root(), review=False)
+        _write_audit(_audit(c, params_or_exit(params)), out, None)
     if serve:
         _serve(raw, decisions, out, host, port)
         return
@@ -141,8 +219,18 @@ def fold(review_csv: Annotated[Path, typer.Option("--review", help="An edited re
         raise fail(f"{review_csv}, row 1: needs columns sha256 and decision")
     changes: dict[str, Decision | None] = {}
     bad = []
+    taken = 0
     for line, rec in rows:
         choice = rec.get("decision", "").lower()
+        if not choice and _yes(rec.get("accept_suggestion", "")):
+            taken_rec = _from_suggestion(rec)
+            if taken_rec is None:
+                bad.append(f"{review_csv}, row {line}: accept_suggestion is set but the suggestion "
+                           f"{rec.get('suggestion', '')!r} is not one carid knows; row skipped")
+                continue
+            rec = taken_rec
+            choice = rec["decision"]
+            taken += 1
         if not choice:
             continue
         label = rec.get("decision_label", "").lower()
@@ -156,7 +244,24 @@ def fold(review_csv: Annotated[Path, typer.Option("--review", help="An edited re
     for message in [*map(str, problems), *bad]:
         typer.secho(message, err=True, fg=typer.colors.YELLOW)
     updated = _update(decisions, changes)
-    typer.echo(f"folded {len(changes)} decisions into {decisions} ({len(updated)} in all)")
+    typer.echo(f"folded {len(changes)} decisions into {decisions} ({len(updated)} in all; {taken} from accepted "
+               "audit suggestions)")
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in ("yes", "y", "1", "true", "x")
+
+
+def _from_suggestion(rec: dict[str, str]) -> dict[str, str] | None:
+    """A review.csv row whose decision columns say what its audit suggestion says (None: not understood)."""
+    action, _, what = rec.get("suggestion", "").partition(":")
+    action, what = action.strip().lower(), what.strip().lower()
+    note = rec.get("note", "") or "audit suggestion accepted"
+    if action == "reject" and what:
+        return {**rec, "decision": "reject", "decision_label": "", "decision_reason": what, "note": note}
+    if action == "relabel" and what in CLASS_LABELS:
+        return {**rec, "decision": "relabel", "decision_label": what, "decision_reason": "", "note": note}
+    return None
 
 
 @app.command()

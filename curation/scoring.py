@@ -140,6 +140,71 @@ def quality_rejections_by_colour(first: Mapping[str, Verdict], truth: Mapping[st
                 "flagged_share": round(flagged[g] / total[g], 4)} for g in sorted(total)}
 
 
+TARGET_MODELS = ("swift", "wagonr")
+
+
+def wrong_target(t: Truth | None, label: str) -> bool:
+    """The photo shows the other target model than its listing's label: a relabel, not a reject."""
+    return t is not None and t.true_model in TARGET_MODELS and label in TARGET_MODELS and t.true_model != label
+
+
+def audit_score(c: Curated, truth: Mapping[str, Truth]) -> dict[str, object]:
+    """The review order and the audit's suggestions, over the accepted photos (first copies) in review order.
+
+    Junk here is what a person should reject: the answer key's junk less the photos that show the *other* target
+    model (those are scored as relabels). ``*_all`` figures count both as needing a person's action.
+    """
+    accepted = [v for v in review_order(c) if v.status == "accepted"]
+    seen: set[str] = set()
+    order = []
+    for v in accepted:
+        if v.photo.sha256 not in seen:
+            seen.add(v.photo.sha256)
+            order.append(v)
+    n = len(order)
+    relabel = [wrong_target(truth.get(v.photo.sha256), v.label) for v in order]
+    junk = [bool((t := truth.get(v.photo.sha256)) and t.junk_kind) and not r for v, r in zip(order, relabel,
+                                                                                               strict=True)]
+    acted = [j or r for j, r in zip(junk, relabel, strict=True)]
+
+    def first20(flags: list[bool]) -> float:
+        total = sum(flags)
+        return round(sum(flags[: max(1, n // 5)]) / total, 4) if total else 0.0
+
+    def read(flags: list[bool], catch: float = 0.95) -> float:
+        hits = [i for i, f in enumerate(flags, start=1) if f]
+        if not hits:
+            return 0.0
+        return round(hits[math.ceil(catch * len(hits) - 1e-9) - 1] / n, 4)
+
+    out: dict[str, object] = {"audited": bool(c.audit), "accepted_photos": n, "accepted_junk": sum(junk),
+                              "accepted_wrong_target_model": sum(relabel),
+                              "junk_in_first_20pct": first20(junk), "share_read_for_95pct_of_junk": read(junk),
+                              "share_read_for_90pct_of_junk": read(junk, 0.9),
+                              "needing_action_in_first_20pct_all": first20(acted),
+                              "share_read_for_95pct_all": read(acted)}
+    if c.audit:
+        rel_hit = rel_n = rej_hit = rej_n = 0
+        for v, r, j in zip(order, relabel, junk, strict=True):
+            a = c.audit.get(v.photo.sha256)
+            if a is None or not a.suggestion:
+                continue
+            t = truth.get(v.photo.sha256)
+            if a.suggestion.startswith("relabel"):
+                rel_n += 1
+                rel_hit += bool(r and t is not None and a.suggestion.endswith(t.true_model))
+            else:
+                rej_n += 1
+                rej_hit += j
+        found = sum(1 for v, r in zip(order, relabel, strict=True) if r and (a := c.audit.get(v.photo.sha256))
+                    and (t := truth.get(v.photo.sha256)) and a.suggestion == f"relabel: {t.true_model}")
+        out |= {"relabel_suggestions": rel_n, "relabel_precision": round(rel_hit / rel_n, 4) if rel_n else None,
+                "relabel_recall": round(found / sum(relabel), 4) if sum(relabel) else None,
+                "reject_suggestions": rej_n, "reject_precision": round(rej_hit / rej_n, 4) if rej_n else None,
+                "reject_recall": round(rej_hit / sum(junk), 4) if sum(junk) else None}
+    return out
+
+
 def score(c: Curated, truth: dict[str, Truth]) -> dict[str, object]:
     """Duplicate pairs precision / recall over unique images, scenes merged, per-edit recall, kept originals,
     junk in the first 20% of the review and the share read to catch 95% of the accepted junk, colour cost."""

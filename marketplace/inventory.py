@@ -24,6 +24,11 @@ _MODEL_MIX_MAIN = {"swift": 0.36, "wagonr": 0.36, "dzire": 0.08, "alto": 0.07, "
 _MODEL_MIX_HYD = {"swift": 0.40, "wagonr": 0.40, "dzire": 0.07, "alto": 0.05, "baleno": 0.04, "celerio": 0.04}
 _JUNK_RATE = 0.09  # interiors, close-ups, documents, scenery
 _OTHER_MODEL_RATE = 0.01  # a photo of a different car in the gallery
+#: Label noise between the two target models: a Swift listing's photo that shows a WagonR (and the reverse), as a
+#: dealer's gallery mixes in a shot of another car on the lot. Drawn from its own per-photo generator, so adding it
+#: left every other draw of the inventory as it was.
+_SWAPPED_RATE = 0.03
+_TARGETS = ("swift", "wagonr")
 _REUPLOAD_RATE = 0.06  # a photo re-uploaded from an earlier listing (exact or altered; one of REUPLOAD_VARIANTS)
 _FUELS = ("Petrol", "Diesel", "CNG")
 
@@ -92,6 +97,8 @@ class Inventory:
                         junk = rng.choice(JUNK_KINDS)
                     elif roll < _REUPLOAD_RATE + _JUNK_RATE + _OTHER_MODEL_RATE:
                         shown = rng.choice([m for m in models if m != model])
+                    elif model in _TARGETS and random.Random(_seed_of(seed, "swap", photo_id)).random() < _SWAPPED_RATE:
+                        shown = _TARGETS[1 - _TARGETS.index(model)]
                     spec = PhotoSpec(photo_id, shown, junk, _seed_of(seed, "scene", photo_id), photo_id,
                                      "original", site, self.params.difficulty)
                     pool.setdefault(model, []).append(spec)

@@ -10,6 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 from dvclive import Live
+from sklearn.metrics import roc_curve
 
 import training.augment  # noqa: F401  (registers FusedAugment for loading)
 from carid.atomic import write_texts
@@ -55,11 +56,11 @@ def _plots(live: Live, p: Predictions) -> None:
     live.log_plot(f"{p.name}/confusion", [{"actual": CLASS_LABELS[a], "predicted": CLASS_LABELS[b]}
                                           for a, b in zip(y, pred, strict=True)],
                   x="actual", y="predicted", template="confusion", title=f"{p.name}: confusion matrix")
-    order = np.argsort(-p.prob, kind="stable")
-    tps, fps = np.cumsum(y[order]), np.cumsum(1 - y[order])
-    pos, neg = max(int(y.sum()), 1), max(int((1 - y).sum()), 1)
-    roc = [{"fpr": 0.0, "tpr": 0.0}] + [{"fpr": float(f / neg), "tpr": float(t / pos)}
-                                        for f, t in zip(fps, tps, strict=True)]
+    if 0 < int(y.sum()) < len(y):  # sklearn's curve, thresholds where the predictions change
+        fpr, tpr, _ = roc_curve(y, p.prob, drop_intermediate=False)
+        roc = [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr, strict=True)]
+    else:  # one class: no curve to draw
+        roc = [{"fpr": 0.0, "tpr": 0.0}, {"fpr": 1.0, "tpr": 1.0}]
     live.log_plot(f"{p.name}/roc", roc, x="fpr", y="tpr", template="simple", title=f"{p.name}: ROC")
     live.log_plot(f"{p.name}/calibration", [b.to_dict() for b in calibration_bins(y, p.prob)], x="mean_prob",
                   y="frac_pos", template="linear", title=f"{p.name}: reliability")

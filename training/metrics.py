@@ -1,11 +1,11 @@
-"""Evaluate binary predictions: accuracy, precision, recall, F1, ROC AUC, calibration.
+"""Evaluate binary predictions: accuracy, precision, recall, F1, ROC AUC, calibration, from ``sklearn.metrics``.
 
-Hand-written in numpy on purpose: the GPU machine and the runtime install have no scikit-learn, and these are a
-handful of formulas. The tests check every number against scikit-learn where it is installed.
+scikit-learn is a runtime dependency (the curation audit uses it too), so every number here is scikit-learn's;
+this module only checks the inputs, applies the threshold and turns the results into plain records.
 
 Conventions: class 1 is the positive class, ``prob`` is P(class 1), and a photo is predicted positive when
-``prob >= threshold``. Calibration bins are equal-width and right-closed, ``[0, 0.1], (0.1, 0.2], ... (0.9, 1]``,
-exactly as scikit-learn's ``calibration_curve(strategy="uniform")`` bins them.
+``prob >= threshold``. Calibration bins are scikit-learn's ``calibration_curve(strategy="uniform")`` bins:
+equal-width and right-closed, ``[0, 0.1], (0.1, 0.2], ... (0.9, 1]``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score, roc_auc_score
 
 __all__ = ["BinaryScores", "CalibrationBin", "accuracy_by_group", "calibration_bins", "score"]
 
@@ -75,21 +77,17 @@ class BinaryScores:
 def score(y_true: npt.ArrayLike, prob: npt.ArrayLike, threshold: float = 0.5) -> BinaryScores:
     """Score predictions ``prob`` (P(class 1)) against labels ``y_true`` in {0, 1}."""
     y, p = _validate(y_true, prob)
-    pred = _predict(p, threshold)
-    tp = int(np.count_nonzero(pred & (y == 1)))
-    fp = int(np.count_nonzero(pred & (y == 0)))
-    fn = int(np.count_nonzero(~pred & (y == 1)))
-    tn = int(np.count_nonzero(~pred & (y == 0)))
-    n = int(y.size)
+    pred = _predict(p, threshold).astype(np.int64)
+    (tn, fp), (fn, tp) = confusion_matrix(y, pred, labels=[0, 1]).tolist()
     return BinaryScores(
-        accuracy=(tp + tn) / n,
-        precision=tp / (tp + fp) if tp + fp else 0.0,
-        recall=tp / (tp + fn) if tp + fn else 0.0,
-        f1=2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-        roc_auc=_roc_auc(y, p),
-        ece=_ece(calibration_bins(y, p, bins=ECE_BINS), n),
-        confusion=((tn, fp), (fn, tp)),
-        n=n,
+        accuracy=float(accuracy_score(y, pred)),
+        precision=float(precision_score(y, pred, labels=[0, 1], zero_division=0)),
+        recall=float(recall_score(y, pred, labels=[0, 1], zero_division=0)),
+        f1=float(f1_score(y, pred, labels=[0, 1], zero_division=0)),
+        roc_auc=float(roc_auc_score(y, p)) if 0 < int(y.sum()) < y.size else math.nan,
+        ece=_ece(calibration_bins(y, p, bins=ECE_BINS), int(y.size)),
+        confusion=((int(tn), int(fp)), (int(fn), int(tp))),
+        n=int(y.size),
     )
 
 
@@ -100,49 +98,31 @@ def accuracy_by_group(
     y, p = _validate(y_true, prob)
     if len(groups) != y.size:
         raise ValueError(f"groups has {len(groups)} entries but y_true has {y.size}")
-    correct = _predict(p, threshold) == (y == 1)
+    pred = _predict(p, threshold).astype(np.int64)
     names = np.asarray([str(g) for g in groups], dtype=object)
     out: dict[str, dict[str, float | int]] = {}
     for name in sorted(set(names.tolist())):
         mask = names == name
-        count = int(np.count_nonzero(mask))
-        out[name] = {"accuracy": int(np.count_nonzero(correct & mask)) / count, "n": count}
+        out[name] = {"accuracy": float(accuracy_score(y[mask], pred[mask])), "n": int(np.count_nonzero(mask))}
     return out
 
 
 def calibration_bins(y_true: npt.ArrayLike, prob: npt.ArrayLike, bins: int = 10) -> list[CalibrationBin]:
-    """The non-empty bins of a reliability plot, lowest first; empty bins are left out."""
+    """The non-empty bins of a reliability plot, lowest first (scikit-learn's ``calibration_curve``); empty bins
+    are left out. Each bin's count uses the same edges, for the weights of the expected calibration error."""
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
     y, p = _validate(y_true, prob)
+    frac, mean = calibration_curve(y, p, n_bins=bins, strategy="uniform", pos_label=1)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    ids = np.searchsorted(edges[1:-1], p)
-    sums = np.bincount(ids, weights=p, minlength=bins)
-    positives = np.bincount(ids, weights=y, minlength=bins)
-    counts = np.bincount(ids, minlength=bins)
-    return [
-        CalibrationBin(lower=i / bins, upper=(i + 1) / bins, mean_prob=float(sums[i] / counts[i]),
-                       frac_pos=float(positives[i] / counts[i]), count=int(counts[i]))
-        for i in range(bins)
-        if counts[i]
-    ]
+    counts = np.bincount(np.searchsorted(edges[1:-1], p), minlength=bins)
+    present = np.flatnonzero(counts)
+    return [CalibrationBin(lower=i / bins, upper=(i + 1) / bins, mean_prob=float(m), frac_pos=float(f),
+                           count=int(counts[i])) for i, f, m in zip(present, frac, mean, strict=True)]
 
 
 def _ece(cal: list[CalibrationBin], n: int) -> float:
     return float(sum(b.count * abs(b.mean_prob - b.frac_pos) for b in cal) / n)
-
-
-def _roc_auc(y: npt.NDArray[np.int64], p: npt.NDArray[np.float64]) -> float:
-    """Mann-Whitney U with average ranks for ties: the same number as the trapezoid under the ROC curve."""
-    n_pos = int(np.count_nonzero(y))
-    n_neg = int(y.size) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return math.nan
-    _, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    ranks = (ends - (counts - 1) / 2.0)[inverse]  # 1-based average rank of each sample
-    u = float(ranks[y == 1].sum()) - n_pos * (n_pos + 1) / 2.0
-    return u / (n_pos * n_neg)
 
 
 def _predict(p: npt.NDArray[np.float64], threshold: float) -> npt.NDArray[np.bool_]:

@@ -15,9 +15,10 @@ log = logging.getLogger(__name__)
 
 #: review.csv columns the page needs (written by ``carid curate run`` / ``review``).
 NEEDED = ("rank", "sha256", "site", "region", "listing_id", "label", "auto_verdict", "auto_reason", "cluster_id")
-#: Column names an audit file (``data/curated/audit.csv``) may use for its suggested action and the reason.
-SUGGESTION_COLUMNS = ("suggestion", "suggested_action", "action")
-SUGGESTION_REASON_COLUMNS = ("suggestion_reason", "suggested_reason", "action_reason", "reason")
+#: The audit's columns (``data/curated/audit.csv``, written by ``carid curate audit``; review.csv carries them too).
+SUGGESTION_COLUMN = "suggestion"
+SUGGESTION_REASON_COLUMN = "suggestion_reason"
+NEIGHBOUR_COLUMNS = ("near_swift", "near_wagonr")  # space-separated sha256 of the nearest accepted photos per class
 
 
 class ReviewDataError(Exception):
@@ -41,6 +42,8 @@ class ReviewItem:
     suspicion: str
     suggestion: str  # the audit's suggested action ("" when there is no audit or no suggestion)
     suggestion_reason: str
+    near_swift: str  # the audit's nearest accepted Swift photos (space-separated sha256), "" without an audit
+    near_wagonr: str
 
 
 ITEM_COLUMNS = [f.name for f in fields(ReviewItem)]
@@ -94,21 +97,24 @@ def inside(path: Path, raw: Path) -> bool:
         return False
 
 
-def _first(header: list[str], names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in header), None)
+Shown = tuple[str, str, str, str]  # suggestion, its reason, nearest swift, nearest wagonr
 
 
-def read_audit(path: Path) -> dict[str, tuple[str, str]] | None:
-    """sha256 -> (suggested action, its reason) from an audit file, or None when there is none (or no such column)."""
+def _shown(rec: dict[str, str]) -> Shown:
+    return (rec.get(SUGGESTION_COLUMN, ""), rec.get(SUGGESTION_REASON_COLUMN, ""),
+            *(rec.get(c, "") for c in NEIGHBOUR_COLUMNS))  # type: ignore[return-value]
+
+
+def read_audit(path: Path) -> dict[str, Shown] | None:
+    """sha256 -> (suggestion, reason, nearest swift, nearest wagonr) from audit.csv; None when there is none (or it
+    lacks the sha256 / suggestion columns)."""
     if not path.is_file():
         return None
     header, rows = read_table(path)
-    action = _first(header, SUGGESTION_COLUMNS)
-    if "sha256" not in header or action is None:
-        log.warning("%s: no sha256 or suggestion column (%s); audit not shown", path, ", ".join(SUGGESTION_COLUMNS))
+    if "sha256" not in header or SUGGESTION_COLUMN not in header:
+        log.warning("%s: no sha256 or %s column; audit not shown", path, SUGGESTION_COLUMN)
         return None
-    why = _first([h for h in header if h != action], SUGGESTION_REASON_COLUMNS)
-    return {rec["sha256"].lower(): (rec.get(action, ""), rec.get(why, "") if why else "") for _, rec in rows}
+    return {rec["sha256"].lower(): _shown(rec) for _, rec in rows}
 
 
 def load_review(root: Path, raw: Path, review_csv: Path, audit_csv: Path) -> Review:
@@ -123,8 +129,7 @@ def load_review(root: Path, raw: Path, review_csv: Path, audit_csv: Path) -> Rev
     if missing:
         raise ReviewDataError(f"{review_csv}, row 1: missing column {', '.join(missing)}; run `carid curate review`")
     audit = read_audit(audit_csv)
-    own = _first(header, SUGGESTION_COLUMNS)  # a review.csv that already carries the audit's suggestion
-    own_why = _first([h for h in header if h != own and h != "auto_reason"], SUGGESTION_REASON_COLUMNS[:3])
+    own = SUGGESTION_COLUMN in header  # a review.csv that already carries the audit's suggestions
     items: list[ReviewItem] = []
     unknown = 0
     for line, rec in rows:
@@ -137,12 +142,10 @@ def load_review(root: Path, raw: Path, review_csv: Path, audit_csv: Path) -> Rev
         except ValueError:
             problems.append(f"{review_csv}, row {line}: rank {rec['rank']!r} is not a number; row skipped")
             continue
-        sugg, why = (audit or {}).get(sha, ("", ""))
-        if own and not sugg:
-            sugg, why = rec.get(own, ""), rec.get(own_why, "") if own_why else ""
+        shown = (audit or {}).get(sha) or (_shown(rec) if own else ("", "", "", ""))
         items.append(ReviewItem(rank, sha, rec["site"], rec["region"], rec["listing_id"], rec["label"],
                                 rec["auto_verdict"], rec["auto_reason"], rec.get("auto_detail", ""),
-                                rec["cluster_id"], rec.get("suspicion", ""), sugg, why))
+                                rec["cluster_id"], rec.get("suspicion", ""), *shown))
     if unknown:
         problems.append(f"{review_csv}: {unknown} rows name photos no manifest lists (review.csv is older than the "
                         "scrape): run `carid curate review` again")
@@ -153,4 +156,5 @@ def load_review(root: Path, raw: Path, review_csv: Path, audit_csv: Path) -> Rev
     items.sort(key=lambda i: i.rank)
     for p in problems:
         log.warning("%s", p)
-    return Review(items, photos, raw, audit is not None or own is not None, problems)
+    shows = audit is not None or (own and any(i.suggestion or i.near_swift for i in items))
+    return Review(items, photos, raw, bool(shows), problems)

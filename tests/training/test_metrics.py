@@ -1,4 +1,5 @@
-"""Hand-written binary metrics: exact small examples, edge cases, and agreement with scikit-learn."""
+"""The evaluation report's binary metrics (scikit-learn underneath): exact small examples, edge cases, the JSON
+record."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from training.metrics import BinaryScores, CalibrationBin, accuracy_by_group, calibration_bins, score
 
@@ -142,63 +141,3 @@ def test_invalid_threshold(threshold: object) -> None:
 def test_invalid_bins(bins: object) -> None:
     with pytest.raises(ValueError, match="bins"):
         calibration_bins(Y6, P6, bins=bins)  # type: ignore[arg-type]
-
-
-# --- agreement with scikit-learn ----------------------------------------------------------------------------------
-
-
-def _check_against_sklearn(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> None:
-    skm = pytest.importorskip("sklearn.metrics")
-    skc = pytest.importorskip("sklearn.calibration")
-    s = score(y, p, threshold)
-    pred = (p >= threshold).astype(int)
-    assert s.accuracy == pytest.approx(skm.accuracy_score(y, pred))
-    assert s.precision == pytest.approx(skm.precision_score(y, pred, zero_division=0.0))
-    assert s.recall == pytest.approx(skm.recall_score(y, pred, zero_division=0.0))
-    assert s.f1 == pytest.approx(skm.f1_score(y, pred, zero_division=0.0))
-    assert [list(r) for r in s.confusion] == skm.confusion_matrix(y, pred, labels=[0, 1]).tolist()
-    if 0 < y.sum() < y.size:
-        assert s.roc_auc == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
-    else:
-        assert math.isnan(s.roc_auc)
-    frac_pos, mean_prob = skc.calibration_curve(y, p, n_bins=10, strategy="uniform", pos_label=1)
-    cal = calibration_bins(y, p)
-    np.testing.assert_allclose([b.mean_prob for b in cal], mean_prob, rtol=0, atol=1e-12)
-    np.testing.assert_allclose([b.frac_pos for b in cal], frac_pos, rtol=0, atol=1e-12)
-    assert sum(b.count for b in cal) == y.size
-
-
-def test_known_predictions_match_sklearn() -> None:
-    _check_against_sklearn(Y6, P6)
-    _check_against_sklearn(np.array([0, 1, 0, 1]), np.array([0.5, 0.5, 0.2, 0.8]))
-    _check_against_sklearn(np.array([0, 1, 1, 0, 1]), np.array([0.0, 0.3, 0.5, 0.6, 1.0]))
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_random_predictions_match_sklearn(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(20, 500))
-    y = rng.integers(0, 2, n)
-    p = np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1)
-    _check_against_sklearn(y, p)
-    _check_against_sklearn(y, np.round(p, 1), threshold=float(rng.random()))  # many ties, bin edges hit exactly
-
-
-_probs = st.one_of(
-    st.sampled_from([0.0, 0.1, 0.2, 0.25, 0.3, 0.5, 0.7, 0.75, 0.9, 1.0]),  # ties and exact bin edges
-    st.floats(min_value=0.0, max_value=1.0, allow_nan=False),
-)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    pairs=st.lists(st.tuples(st.integers(0, 1), _probs), min_size=1, max_size=60),
-    threshold=st.sampled_from([0.0, 0.3, 0.5, 0.7, 1.0]),
-)
-def test_property_matches_sklearn(pairs: list[tuple[int, float]], threshold: float) -> None:
-    y = np.array([a for a, _ in pairs])
-    p = np.array([b for _, b in pairs])
-    _check_against_sklearn(y, p, threshold)
-    s = score(y, p, threshold)
-    assert 0.0 <= s.ece <= 1.0
-    assert sum(map(sum, s.confusion)) == s.n == len(pairs)

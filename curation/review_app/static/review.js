@@ -161,6 +161,21 @@
     el.appendChild(line("lab", `${it.label} · ${it.region} · #${it.rank}`));
     el.appendChild(line(`auto ${it.auto_verdict}`, `auto: ${it.auto_verdict}${it.auto_reason ? " " + it.auto_reason : ""}`));
     if (S.audit) el.appendChild(line("sugg", it.suggestion ? `audit: ${it.suggestion}${it.suggestion_reason ? " (" + it.suggestion_reason + ")" : ""}` : "audit: -"));
+    if (S.audit) for (const [cls, near] of [["swift", it.near_swift], ["wagonr", it.near_wagonr]]) {
+      if (!near) continue;
+      const row = line("near", cls);  // the nearest accepted photos of each class: why the audit thinks so
+      for (const sha of near.split(" ")) {
+        const t = document.createElement("img");
+        t.loading = "lazy";
+        t.width = 48;
+        t.height = 36;
+        t.alt = "";
+        t.title = sha.slice(0, 12);
+        t.src = "/thumb/" + sha;
+        row.appendChild(t);
+      }
+      el.appendChild(row);
+    }
     el.appendChild(line("dec", ""));
     el.addEventListener("click", () => select(Number(el.dataset.k)));
     decorate(el);

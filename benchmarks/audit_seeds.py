@@ -1,0 +1,107 @@
+"""The audit's review order against the demo's answer key at several marketplace seeds (evaluation only).
+
+    nice -n 19 .venv/bin/python benchmarks/audit_seeds.py 7 11 23 --small 23 --rounds 2 --read 0.05
+
+Per seed: the marketplace's photos are rendered into a temporary folder as the scraper lays them out
+(``curation.seeds.write_raw``), curated with the project's params, audited (``curation.audit_run.run_audit``:
+embeddings from the user's feature cache, computed where missing) and scored (``curation.scoring.audit_score``):
+junk in the first 20% of the accepted photos in review order, the share read to catch 95% of the accepted junk,
+relabel precision / recall. The colour-layout order (no audit) is scored beside it.
+
+``--rounds R --read F``: a person reads the first share F of the accepted photos in review order and decides
+what they saw (the demo's stand-in reviewer plays the person: it rejects the junk and relabels the photos of the
+other target model among the photos *read*, as a person reading them would); the audit then runs again with those
+decisions in decisions.csv (a person's rejects teach it a class of their own) and the person goes on in the new
+order. The figures count every photo read, in the order read. The answer key decides only what the simulated
+person writes about photos already read; no score of an unread photo sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from carid.params import load_params
+from curation.audit_run import run_audit
+from curation.decisions import Decision
+from curation.outputs import Curated, review_order
+from curation.run import CuratePaths, curate
+from curation.scoring import Truth, audit_score, truth_from_rows, wrong_target
+from curation.seeds import _store, shards_of, write_raw
+from curation.verdicts import apply_decisions
+from marketplace.answer_key import answer_rows
+from marketplace.inventory import Inventory
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _accepted_order(c: Curated) -> list[str]:
+    seen: dict[str, None] = {}
+    for v in review_order(c):
+        if v.status == "accepted":
+            seen.setdefault(v.photo.sha256, None)
+    return list(seen)
+
+
+def rounds(c0: Curated, truth: dict[str, Truth], root: Path, rounds_n: int, share: float) -> dict[str, object]:
+    """The read order over ``rounds_n`` audits, the person deciding each time on the next ``share`` of photos."""
+    p = load_params(ROOT / "params.yaml")
+    labels = {v.photo.sha256: v.label for v in c0.verdicts if v.status == "accepted"}
+    total = len(labels)
+    read: list[str] = []
+    decisions: dict[str, Decision] = {}
+    c = c0
+    for r in range(rounds_n):
+        verdicts, _ = apply_decisions(c0.verdicts, decisions)
+        c = run_audit(replace(c0, verdicts=verdicts, decisions=decisions), root, p.audit).curated
+        fresh = [s for s in _accepted_order(c) if s not in decisions and s not in read]
+        take = fresh if r == rounds_n - 1 else fresh[: math.ceil(share * total)]
+        for sha in take:
+            read.append(sha)
+            t = truth.get(sha)
+            if wrong_target(t, labels[sha]):
+                decisions[sha] = Decision(sha, "relabel", t.true_model, "", "stand-in")  # type: ignore[union-attr]
+            elif t is not None and t.junk_kind:
+                decisions[sha] = Decision(sha, "reject", "", t.junk_kind, "stand-in")
+    relabel = [wrong_target(truth.get(s), labels[s]) for s in read]
+    junk = [bool((t := truth.get(s)) and t.junk_kind) and not w for s, w in zip(read, relabel, strict=True)]
+    hits = [i for i, j in enumerate(junk, start=1) if j]
+    n95 = hits[math.ceil(0.95 * len(hits) - 1e-9) - 1] if hits else 0
+    return {"rounds": rounds_n, "read_per_round": share, "junk_in_first_20pct": round(
+        sum(junk[: total // 5]) / max(sum(junk), 1), 4), "share_read_for_95pct_of_junk": round(n95 / total, 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("seeds", type=int, nargs="+")
+    ap.add_argument("--small", type=int, nargs="*", default=[], help="seeds rendered at half size (250 + 140)")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--read", type=float, default=0.05)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    p = load_params(ROOT / "params.yaml")
+    for seed in args.seeds:
+        size = {"listings_per_region": 250, "hyderabad_listings": 140} if seed in args.small else {}
+        mp = p.marketplace.model_copy(update={"seed": seed, **size})
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix=f"carid-audit-{seed}-") as tmp:
+            root = Path(tmp)
+            photos = write_raw(mp, shards_of(p.scrape.shards), root, root / "raw", p.curate.workers)
+            c = curate(CuratePaths(root, root / "raw", root / "decisions.csv", root / "out"), p.curate)
+            truth = truth_from_rows(asdict(r) for r in answer_rows(Inventory(mp), _store()))
+            result = run_audit(c, root, p.audit)
+            print(f"seed {seed}: {photos} photos; audit {result.seconds:.1f} s; notes {result.notes}", flush=True)
+            print(f"  layout order (no audit): {audit_score(c, truth)}", flush=True)
+            print(f"  audit order:             {audit_score(result.curated, truth)}", flush=True)
+            if args.rounds:
+                print(f"  person + audit rounds:   {rounds(c, truth, root, args.rounds, args.read)}", flush=True)
+        print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

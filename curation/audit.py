@@ -1,0 +1,257 @@
+"""The model-assisted audit of the accepted photos: which ones a person should read first, and why.
+
+Pure logic on arrays: the pretrained embeddings of the accepted photos (and of two kinds of photos the pipeline
+has already labelled, see below), their labels, their listings, and the ImageNet classifier's probabilities
+computed from the same embeddings. No file is read or written here (``curation.audit_run`` does that).
+
+What each photo gets:
+
+- **Out-of-fold class probabilities** from a scikit-learn ``LogisticRegression`` on the standardised embeddings,
+  ``StratifiedGroupKFold`` with the listing as the group (a listing's photos never train the model that scores
+  them). The classes are ``swift`` and ``wagonr``, plus ``other-model`` when the automatic checks rejected enough
+  photos of listings titled for another model (labelled by their titles, never by a person or an answer key), plus
+  ``rejected`` when a person has rejected enough photos in ``decisions.csv`` (their own labels: the review's
+  decisions so far teach the next review's order).
+- **cleanlab's label-quality score** (``cleanlab.rank.get_label_quality_scores``: the out-of-fold probability of the
+  photo's own label) and **cleanlab's out-of-distribution score** on the embeddings
+  (``cleanlab.outlier.OutOfDistribution``, a k-nearest-neighbour distance). Both are written to audit.csv for the
+  person; the suspicion below uses the label quality, not the OOD score (junk forms dense clusters of its own in
+  these embeddings, so it is not an outlier: measured in the README's audit section).
+- **Not-a-car**: the ImageNet-1k head's probability that the photo shows none of its motor-vehicle classes
+  (:data:`MOTOR_VEHICLES`, the WordNet "motor vehicle" classes of ImageNet, chosen from the class names, not from
+  any carid data), averaged over the photo and its nearest neighbours in the embedding space. The average matters:
+  junk of one kind (interiors, wheel close-ups, documents) sits in one dense region, so a neighbourhood's mean is a
+  steadier estimate than one photo's.
+- **One suspicion score** in 0..1 and a **suggested action** with its reason (:func:`suggest`).
+- The **nearest accepted neighbours of each class**, so that the review can show a photo beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("swift", "wagonr")
+OTHER = "other-model"  # photos of listings titled for another model (rejected as wrong-model by the checks)
+REJECTED = "rejected"  # photos a person rejected in decisions.csv
+#: ImageNet-1k classes that are motor vehicles (WordNet: motor vehicle / car / truck / van / bus): ambulance, beach
+#: wagon, cab, convertible, fire engine, garbage truck, go-kart, golf cart, jeep, limousine, minibus, minivan,
+#: Model T, moving van, pickup, police van, racer, school bus, sports car, tow truck, trailer truck, trolleybus.
+MOTOR_VEHICLES = (407, 436, 468, 511, 555, 569, 573, 575, 609, 627, 654, 656, 661, 675, 717, 734, 751, 779, 817, 864,
+                  867, 874)
+
+
+class AuditError(Exception):
+    """The audit cannot score these photos (e.g. too few per class for K folds); one line, the review falls back."""
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The knobs of :func:`audit` (params.yaml's ``audit`` section, see ``carid.params.AuditParams``)."""
+
+    folds: int = 5
+    C: float = 0.05  # inverse L2 strength of the logistic regression on standardised embeddings
+    neighbours: int = 15  # k of the not-a-car neighbourhood average
+    shown_neighbours: int = 3  # nearest accepted photos of each class listed per photo
+    relabel_min: float = 0.99  # suggest relabel when the out-of-fold P(other target) is at least this ...
+    reject_min: float = 0.97  # suggest reject when the not-a-car, other-model or rejected part is at least this
+    min_extra_class: int = 30  # a third / fourth class (other-model, rejected) needs this many photos
+    #: a relabel is suggested only for a photo that looks like a car: not-a-car, other-model and like-a-reject all
+    #: below this (chosen at seed 7: relabel precision 0.68 with it, 0.63 at 0.9; README, audit section)
+    car_max: float = 0.5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class AuditInput:
+    """The photos to audit and the photos that only teach: row ``i`` of every array is ``shas[i]``."""
+
+    shas: list[str]
+    labels: list[str]  # swift | wagonr for audited rows; other-model | rejected for teaching rows
+    groups: list[str]  # listing id (folds never split a listing)
+    features: np.ndarray  # (n, d) pretrained embeddings
+    imagenet: np.ndarray | None  # (n, 1000) ImageNet probabilities from the same embeddings, or None
+    audited: np.ndarray  # (n,) bool: an accepted photo (scored); False: a teaching row
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    sha256: str
+    label: str
+    p_swift: float
+    p_wagonr: float
+    p_other_model: float  # 0 when there was no such class
+    p_rejected: float  # 0 when there was no such class
+    label_quality: float  # cleanlab: high = the label fits
+    label_issue: float  # 1 - label_quality
+    ood: float  # cleanlab out-of-distribution score on the embeddings: low = unusual
+    not_car: float  # ImageNet: P(no motor vehicle), neighbourhood mean (0 without the ImageNet head)
+    suspicion: float  # 0..1, the review's order
+    suggestion: str  # "reject: not-a-car" | "reject: other-model" | "relabel: swift|wagonr" | ""
+    suggestion_reason: str
+    near_swift: str  # space-separated sha256 of the nearest accepted swift photos
+    near_wagonr: str
+
+
+@dataclass(frozen=True)
+class Audit:
+    rows: list[AuditRow]  # accepted photos, in input order
+    classes: tuple[str, ...]
+    notes: list[str]  # one line each: what was used, what was left out
+
+
+def check_folds(labels: Sequence[str], groups: Sequence[str], folds: int) -> None:
+    """AuditError (one line) unless each target class has photos from at least ``folds`` listings (folds >= 2)."""
+    if folds < 2:
+        raise AuditError(f"audit.folds is {folds}: K-fold needs at least 2")
+    for cls in TARGETS:
+        n = sum(1 for label in labels if label == cls)
+        listings = len({g for label, g in zip(labels, groups, strict=True) if label == cls})
+        if listings < folds:
+            raise AuditError(f"only {n} accepted {cls} photos from {listings} listings for {folds} folds: the audit "
+                             f"needs {folds} listings per class; the review keeps the colour-layout order")
+
+
+def standardised(features: np.ndarray) -> np.ndarray:
+    """Per-dimension z-scores, each row then scaled to unit length (cosine geometry for the neighbours)."""
+    from sklearn.preprocessing import StandardScaler, normalize
+
+    return np.asarray(normalize(StandardScaler().fit_transform(features)), dtype=np.float32)
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: Sequence[str], folds: int, c: float, seed: int) -> np.ndarray:
+    """(n, classes) out-of-fold probabilities of a logistic regression, folds grouped by listing."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # a fold that cannot hold every listing evenly is fine
+        warnings.simplefilter("ignore", UserWarning)
+        return np.asarray(cross_val_predict(model, x, y, groups=np.asarray(groups), cv=cv, method="predict_proba"))
+
+
+def not_car_scores(imagenet: np.ndarray, z: np.ndarray, k: int) -> np.ndarray:
+    """P(no ImageNet motor vehicle), averaged over each photo and its ``k`` nearest neighbours in ``z``."""
+    from sklearn.neighbors import NearestNeighbors
+
+    own = 1.0 - imagenet[:, list(MOTOR_VEHICLES)].sum(axis=1)
+    k = min(k, len(z) - 1)
+    if k < 1:
+        return own
+    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(z).kneighbors(z)
+    return np.asarray(own[idx].mean(axis=1), dtype=np.float64)
+
+
+def nearest_by_class(z: np.ndarray, labels: Sequence[str], n: int) -> dict[str, np.ndarray]:
+    """Per target class: (rows, n) indices of each row's nearest rows of that class, itself excluded (-1: none)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    lab = np.asarray(labels)
+    out: dict[str, np.ndarray] = {}
+    for cls in TARGETS:
+        members = np.flatnonzero(lab == cls)
+        found = np.full((len(z), n), -1, dtype=np.int64)
+        want = min(n + 1, len(members))
+        if want:
+            _, idx = NearestNeighbors(n_neighbors=want).fit(z[members]).kneighbors(z)
+            for i, row in enumerate(members[idx]):
+                picks = [j for j in row if j != i][:n]
+                found[i, : len(picks)] = picks
+        out[cls] = found
+    return out
+
+
+def combine(p_other_target: np.ndarray, not_car: np.ndarray, p_other_model: np.ndarray, p_rejected: np.ndarray,
+            label_issue: np.ndarray) -> np.ndarray:
+    """One suspicion in 0..1: the largest of the reasons to read a photo. Each part is a probability-like score of
+    one kind of problem (wrong target label, no car, another model, like what the person rejected), so the largest
+    says how likely the photo needs an action at all."""
+    return np.asarray(np.clip(np.max(np.stack([p_other_target, not_car, p_other_model, p_rejected,
+                                               0.5 * label_issue]), axis=0), 0.0, 1.0), dtype=np.float64)
+
+
+def suggest(label: str, p_other_target: float, not_car: float, p_other_model: float, p_rejected: float,
+            s: AuditSettings) -> tuple[str, str]:
+    """The suggested action and its reason (both "" for none). A person applies it, or ``auto_reject_above``."""
+    other = TARGETS[1 - TARGETS.index(label)]
+    reasons = []
+    if not_car >= s.reject_min:
+        reasons.append((not_car, "reject: not-a-car", f"ImageNet sees no motor vehicle here or in its "
+                                                      f"{s.neighbours} nearest photos (P={not_car:.2f})"))
+    if p_rejected >= s.reject_min:
+        reasons.append((p_rejected, "reject: not-a-car", f"like the photos a person rejected (P={p_rejected:.2f})"))
+    if p_other_model >= s.reject_min:
+        reasons.append((p_other_model, "reject: other-model",
+                        f"like photos of listings for other models (P={p_other_model:.2f})"))
+    if reasons:
+        _, action, why = max(reasons)
+        return action, why
+    if p_other_target >= s.relabel_min and max(not_car, p_other_model, p_rejected) < s.car_max:
+        return f"relabel: {other}", f"out-of-fold P({other})={p_other_target:.3f} for a {label} listing's photo"
+    return "", ""
+
+
+def audit(data: AuditInput, s: AuditSettings) -> Audit:
+    """Score every audited row (see the module docstring); raises AuditError when the classes are too small."""
+    from cleanlab.outlier import OutOfDistribution
+    from cleanlab.rank import get_label_quality_scores
+
+    audited = np.asarray(data.audited, dtype=bool)
+    labels = np.asarray(data.labels)
+    check_folds(list(labels[audited]), [g for g, a in zip(data.groups, audited, strict=True) if a], s.folds)
+    notes = []
+    keep = audited.copy()
+    classes = list(TARGETS)
+    for extra in (OTHER, REJECTED):
+        n = int(np.sum(labels == extra))
+        if n >= max(s.min_extra_class, s.folds):
+            keep |= labels == extra
+            classes.append(extra)
+        elif n:
+            notes.append(f"{n} {extra} photos are too few to teach a class (need {s.min_extra_class}); left out")
+    idx = np.flatnonzero(keep)
+    y = np.array([classes.index(label) for label in labels[idx]])
+    groups = [data.groups[i] for i in idx]
+    probs = np.zeros((len(labels), len(classes)))
+    probs[idx] = out_of_fold(data.features[idx], y, groups, s.folds, s.C, s.seed)
+    a = np.flatnonzero(audited)
+    pa = probs[a]
+    ya = np.array([classes.index(label) for label in labels[a]])
+    # cleanlab's label quality on the two target classes, renormalised: a junk photo is not a label issue
+    target = pa[:, :2] / np.clip(pa[:, :2].sum(axis=1, keepdims=True), 1e-12, None)
+    quality = get_label_quality_scores(ya, target)
+    z = standardised(data.features[a])
+    ood = OutOfDistribution().fit_score(features=z, verbose=False) if len(a) > 10 else np.ones(len(a))
+    if data.imagenet is not None:
+        not_car = not_car_scores(data.imagenet[a], z, s.neighbours)
+    else:
+        not_car = np.zeros(len(a))
+        notes.append("no ImageNet head: not-a-car scores left at 0")
+    p_other_target = target[np.arange(len(a)), 1 - ya]
+    p_other_model = pa[:, classes.index(OTHER)] if OTHER in classes else np.zeros(len(a))
+    p_rejected = pa[:, classes.index(REJECTED)] if REJECTED in classes else np.zeros(len(a))
+    suspicion = combine(p_other_target, not_car, p_other_model, p_rejected, 1.0 - quality)
+    near = nearest_by_class(z, list(labels[a]), s.shown_neighbours)
+    shas = [data.shas[i] for i in a]
+    rows = []
+    for j, sha in enumerate(shas):
+        action, why = suggest(str(labels[a][j]), float(p_other_target[j]), float(not_car[j]),
+                              float(p_other_model[j]), float(p_rejected[j]), s)
+        p = dict(zip(classes, pa[j], strict=True))
+        rows.append(AuditRow(
+            sha, str(labels[a][j]), round(float(p["swift"]), 4), round(float(p["wagonr"]), 4),
+            round(float(p.get(OTHER, 0.0)), 4), round(float(p.get(REJECTED, 0.0)), 4), round(float(quality[j]), 4),
+            round(1.0 - float(quality[j]), 4), round(float(ood[j]), 4), round(float(not_car[j]), 4),
+            round(float(suspicion[j]), 4), action, why,
+            " ".join(shas[k] for k in near["swift"][j] if k >= 0),
+            " ".join(shas[k] for k in near["wagonr"][j] if k >= 0)))
+    return Audit(rows, tuple(classes), notes)
