@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from urllib.parse import urljoin, urlsplit
 
 from scraper.fields.css import select, soup
@@ -115,6 +115,17 @@ def gallery(doc: Document, profile: Profile) -> list[str]:
     """Absolute photo URLs of a detail document's gallery, in order, without repeats."""
     rule: Rule | None = profile.detail.photos if profile.detail is not None else profile.listing.photos
     return values(rule, doc, None, "image") if rule is not None else []
+
+
+def with_detail_facts(card: Card, doc: Document, profile: Profile) -> Card:
+    """``card`` with the facts its detail page shows (``detail.facts``) where the card itself showed none."""
+    rules = profile.detail.facts if profile.detail is not None else {}
+    if not rules:
+        return card
+    found = facts_from_text({name: first(rule, doc, None) for name, rule in rules.items()})
+    merged = {f.name: getattr(found, f.name) for f in fields(Facts)
+              if getattr(card.facts, f.name) in (None, "") and getattr(found, f.name) not in (None, "")}
+    return replace(card, facts=replace(card.facts, **merged)) if merged else card
 
 
 def parse_gallery(html: str, profile: Profile, page_url: str) -> list[str]:

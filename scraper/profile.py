@@ -216,6 +216,7 @@ class ListingPages(_Strict):
 
 class DetailPages(_Strict):
     photos: Rule  # the gallery's photo URLs
+    facts: dict[FactName, Rule] = {}  # facts the detail page shows and the card does not (the card's win)
     browser: bool = False  # render the page in the browser first (a gallery built by JavaScript)
     wait_s: float = Field(10.0, gt=0)  # with browser: how long to wait for the photos rule to match
 

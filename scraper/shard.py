@@ -30,7 +30,7 @@ from scraper.fields.extract import Document
 from scraper.images import ImageInfo, Rejected, clean_partials, inspect_image, store_image
 from scraper.labels import label_from_title
 from scraper.manifest import Manifest, ManifestRow
-from scraper.parse import Card, gallery
+from scraper.parse import Card, gallery, with_detail_facts
 from scraper.profile import Profile
 from scraper.readahead import read_ahead
 
@@ -122,8 +122,9 @@ class ShardScraper:
                     lambda d: bool(gallery(Document(url, d.page_source), self.job.profile)))
             return Document(driver.current_url, driver.page_source)
 
-    def gallery_urls(self, card: Card) -> tuple[list[str], Counter[str]]:
-        """One listing's photo URLs: from its card, or from its detail page; with the skip reason when none."""
+    def gallery_urls(self, card: Card) -> tuple[Card, list[str], Counter[str]]:
+        """One listing's photo URLs, from its card or its detail page (which may add facts to the card: the
+        card is returned with them); with the skip reason when there are none."""
         job = self.job
         if job.profile.detail is None:
             urls, where = list(card.photos), card.url
@@ -132,14 +133,15 @@ class ShardScraper:
                 doc = self._detail(card.url)
             except FetchError as exc:
                 log.warning("listing %s skipped: %s", card.url, exc)
-                return [], Counter({f"listing-{exc.reason}": 1})
+                return card, [], Counter({f"listing-{exc.reason}": 1})
             urls, where = gallery(doc, job.profile), doc.url
+            card = with_detail_facts(card, doc, job.profile)
         if not urls:
             rule = job.profile.detail.photos if job.profile.detail else job.profile.listing.photos
             log.warning("profile %s: rule %s.photos %s matched nothing at %s", job.profile.name,
                         "detail" if job.profile.detail else "listing", rule.describe() if rule else "", where)
-            return [], Counter({"empty-gallery": 1})
-        return urls, Counter()
+            return card, [], Counter({"empty-gallery": 1})
+        return card, urls, Counter()
 
     def photo_row(self, card: Card, url: str) -> ManifestRow | str:
         """Fetch, check and store one photo of ``card``: its manifest row, or the reason it was skipped."""
@@ -220,9 +222,9 @@ class ShardScraper:
             self.summary.listings_seen += len(batch)
             todo = [c for c in batch if c.listing_id not in self.manifest.done]
             galleries = list(pool.map(self.gallery_urls, todo))
-            pairs = [(card, url) for card, (urls, _) in zip(todo, galleries, strict=True) for url in urls]
+            pairs = [(card, url) for card, urls, _ in galleries for url in urls]
             photos = pool.map(lambda pair: self.photo_row(*pair), pairs)  # in order, as they finish
-            for card, (urls, skipped) in zip(todo, galleries, strict=True):
+            for card, urls, skipped in galleries:
                 rows = []
                 for _ in urls:
                     got = next(photos)

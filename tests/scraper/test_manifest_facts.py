@@ -45,3 +45,19 @@ def test_old_manifest_loads_resumes_and_gains_the_columns(tmp_path: Path) -> Non
     assert [(r.listing_id, r.year) for r in again.rows] == [("L1", ""), ("L2", ""), ("L3", "2021")]
     photos, problems = read_manifests([folder / "manifest.csv"])
     assert len(photos) == 3 and not problems
+
+
+def test_detail_page_facts_fill_what_the_card_lacks() -> None:
+    from scraper.fields.extract import Document
+    from scraper.fields.facts import Facts
+    from scraper.parse import Card, with_detail_facts
+    from scraper.profile import load_profile
+
+    profile = load_profile("hyderabad-motors")
+    html = ('<html><body><h2 class="car-name">Maruti Swift VXI</h2><dl class="facts"><dt>Model year</dt>'
+            '<dd>2014</dd><dt>Odometer</dt><dd>54500 km</dd><dt>Stock no.</dt><dd>HY1</dd></dl></body></html>')
+    card = Card("HY1", "http://127.0.0.1/car/HY1-x.html", "Maruti Swift VXI", Facts(price=535000, year=2016))
+    got = with_detail_facts(card, Document(card.url, html), profile)
+    assert (got.facts.price, got.facts.km) == (535000, 54500)  # the card's price kept, km from the page
+    assert got.facts.year == 2016  # a fact the card shows wins over the page's
+    assert with_detail_facts(card, Document(card.url, "<html></html>"), profile) == card

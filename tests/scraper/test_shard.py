@@ -93,6 +93,9 @@ def test_hyderabad_pages_shard(marketplace, small_params, tmp_path) -> None:
     assert summary.listings_seen == len(listings)
     assert len(rows) == sum(len(lst.photos) for lst in listings)
     assert {r["site"] for r in rows} == {"hyderabad-motors"}
+    by_id = {lst.listing_id: lst for lst in listings}  # price from the card, year and km from the detail page
+    assert all((r["price"], r["year"], r["km"]) == tuple(str(getattr(by_id[r["listing_id"]], f))
+                                                          for f in ("price", "year", "km")) for r in rows)
 
 
 def test_target_counts_stop_early(marketplace, tmp_path) -> None:
