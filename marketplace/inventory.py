@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,6 +43,39 @@ def _seed_of(*parts: object) -> int:
 def photo_token(seed: int, photo_id: str) -> str:
     """The opaque name a photo is served under."""
     return hashlib.sha1(f"{seed}:{photo_id}".encode()).hexdigest()[:20]
+
+
+def draw_gallery(rng: random.Random, listing_id: str, model: str, models: Sequence[str],
+                 pool: dict[str, list[PhotoSpec]], seed: int, style: str, difficulty: float,
+                 swapped_rate: float = 0.0) -> list[PhotoSpec]:
+    """One listing's 3-8 photos, drawn from ``rng``: re-uploads of earlier photos of the same model (``pool``,
+    which gains this listing's originals), junk, a photo of another model, and (``swapped_rate``) a photo of the
+    other target model, drawn from its own per-photo generator so that it moves no other draw. Every site's
+    inventory draws its galleries here, so the sites share one mix of rates."""
+    photos: list[PhotoSpec] = []
+    for k in range(rng.randint(3, 8)):
+        photo_id = f"{listing_id}-{k}"
+        roll = rng.random()
+        earlier = pool.get(model, [])
+        if earlier and roll < _REUPLOAD_RATE:
+            src = rng.choice(earlier)
+            spec = PhotoSpec(photo_id, src.model, src.junk, src.scene_seed, src.dup_group,
+                             rng.choice(REUPLOAD_VARIANTS), src.style, src.difficulty)
+        else:
+            junk = ""
+            shown = model
+            if roll < _REUPLOAD_RATE + _JUNK_RATE:
+                junk = rng.choice(JUNK_KINDS)
+            elif roll < _REUPLOAD_RATE + _JUNK_RATE + _OTHER_MODEL_RATE:
+                shown = rng.choice([m for m in models if m != model])
+            elif (swapped_rate and model in _TARGETS
+                  and random.Random(_seed_of(seed, "swap", photo_id)).random() < swapped_rate):
+                shown = _TARGETS[1 - _TARGETS.index(model)]
+            spec = PhotoSpec(photo_id, shown, junk, _seed_of(seed, "scene", photo_id), photo_id, "original", style,
+                             difficulty)
+            pool.setdefault(model, []).append(spec)
+        photos.append(spec)
+    return photos
 
 
 @dataclass(frozen=True)
@@ -81,28 +115,8 @@ class Inventory:
             model = rng.choices(models, weights)[0]
             year = rng.randint(2008, 2023)
             listing_id = f"{prefix}{seed % 1000:03d}{n:05d}"
-            photos: list[PhotoSpec] = []
-            for k in range(rng.randint(3, 8)):
-                photo_id = f"{listing_id}-{k}"
-                roll = rng.random()
-                earlier = pool.get(model, [])
-                if earlier and roll < _REUPLOAD_RATE:
-                    src = rng.choice(earlier)
-                    spec = PhotoSpec(photo_id, src.model, src.junk, src.scene_seed, src.dup_group,
-                                     rng.choice(REUPLOAD_VARIANTS), src.style, src.difficulty)
-                else:
-                    junk = ""
-                    shown = model
-                    if roll < _REUPLOAD_RATE + _JUNK_RATE:
-                        junk = rng.choice(JUNK_KINDS)
-                    elif roll < _REUPLOAD_RATE + _JUNK_RATE + _OTHER_MODEL_RATE:
-                        shown = rng.choice([m for m in models if m != model])
-                    elif model in _TARGETS and random.Random(_seed_of(seed, "swap", photo_id)).random() < _SWAPPED_RATE:
-                        shown = _TARGETS[1 - _TARGETS.index(model)]
-                    spec = PhotoSpec(photo_id, shown, junk, _seed_of(seed, "scene", photo_id), photo_id,
-                                     "original", site, self.params.difficulty)
-                    pool.setdefault(model, []).append(spec)
-                photos.append(spec)
+            photos = draw_gallery(rng, listing_id, model, models, pool, seed, site, self.params.difficulty,
+                                  swapped_rate=_SWAPPED_RATE)
             listings.append(Listing(
                 listing_id=listing_id, site=site, region=region, model=model,
                 title=make_title(model, year, rng), year=year, km=rng.randrange(5_000, 180_000, 500),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from carid.params import MarketplaceParams
-from marketplace.inventory import _seed_of, photo_token
-from marketplace.specs import JUNK_KINDS, REUPLOAD_VARIANTS, Listing, PhotoSpec
+from marketplace.inventory import _seed_of, draw_gallery, photo_token
+from marketplace.specs import Listing, PhotoSpec
 
 SITE = "carnest"
 REGION = "pune"
@@ -28,9 +28,7 @@ GALLERY_KINDS = ("ld", "state", "js")
 
 # Same mix and rates as the Hyderabad site: a small regional market of mostly Swifts and WagonRs.
 _MODEL_MIX = {"swift": 0.38, "wagonr": 0.38, "dzire": 0.08, "alto": 0.06, "baleno": 0.05, "celerio": 0.05}
-_JUNK_RATE = 0.09
-_OTHER_MODEL_RATE = 0.01
-_REUPLOAD_RATE = 0.06
+# (junk, other-model and re-upload rates: the shared gallery draw's, marketplace.inventory.draw_gallery)
 _MAKES = ("Maruti Suzuki", "Maruti Suzuki", "Maruti")
 #: Model names as a catalogue-driven site writes them: clean, but the traps stay (a Dzire is a sedan).
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -114,26 +112,7 @@ class CarnestInventory:
             model = rng.choices(models, weights)[0]
             year = rng.randint(2010, 2024)
             listing_id = f"PN{seed % 1000:03d}{n:05d}"
-            photos: list[PhotoSpec] = []
-            for k in range(rng.randint(3, 8)):
-                photo_id = f"{listing_id}-{k}"
-                roll = rng.random()
-                earlier = pool.get(model, [])
-                if earlier and roll < _REUPLOAD_RATE:
-                    src = rng.choice(earlier)
-                    spec = PhotoSpec(photo_id, src.model, src.junk, src.scene_seed, src.dup_group,
-                                     rng.choice(REUPLOAD_VARIANTS), src.style, src.difficulty)
-                else:
-                    junk = ""
-                    shown = model
-                    if roll < _REUPLOAD_RATE + _JUNK_RATE:
-                        junk = rng.choice(JUNK_KINDS)
-                    elif roll < _REUPLOAD_RATE + _JUNK_RATE + _OTHER_MODEL_RATE:
-                        shown = rng.choice([m for m in models if m != model])
-                    spec = PhotoSpec(photo_id, shown, junk, _seed_of(seed, "scene", photo_id), photo_id,
-                                     "original", STYLE, self.params.difficulty)
-                    pool.setdefault(model, []).append(spec)
-                photos.append(spec)
+            photos = draw_gallery(rng, listing_id, model, models, pool, seed, STYLE, self.params.difficulty)
             make = rng.choice(_MAKES)
             name = rng.choice(_NAMES[model])
             variant = "" if rng.random() < _NO_VARIANT_RATE else rng.choice(_VARIANTS[model])
