@@ -122,8 +122,10 @@ def test_export_hard_links_the_keras_folder_layout(tmp_path: Path) -> None:
     assert len(list((images / "holdout").rglob("*.jpg"))) == len(read_photos(root / "data/split/holdout.csv"))
 
 
-def test_dvc_reruns_split_only_when_accepted_or_its_params_change(tmp_path: Path) -> None:
+def test_dvc_reruns_split_only_when_audited_or_its_params_change(tmp_path: Path) -> None:
     root = project(tmp_path)
+    # the split reads the audit's audited.csv: accepted.csv as it is while audit.auto_reject_above is null
+    shutil.copyfile(root / "data/curated/accepted.csv", root / "data/curated/audited.csv")
     dvc_project(root, "split")
     assert "Running stage 'split'" in _dvc(root, "repro")
     assert "Running stage" not in _dvc(root, "repro")
@@ -137,7 +139,7 @@ def test_dvc_reruns_split_only_when_accepted_or_its_params_change(tmp_path: Path
     assert "Running stage" not in _dvc(root, "repro")
     edit("split", "seed", 99)
     assert "Running stage 'split'" in _dvc(root, "repro")
-    accepted = root / "data/curated/accepted.csv"
-    accepted.write_text("\n".join(accepted.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
+    audited = root / "data/curated/audited.csv"
+    audited.write_text("\n".join(audited.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
     assert "Running stage 'split'" in _dvc(root, "repro")
     assert COLUMNS[0] in (root / "data/split/train.csv").read_text(encoding="utf-8")
