@@ -53,6 +53,21 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+async def oversize_response(request: Request) -> Response:
+    """The ``oversize`` fault's gallery entry on every site: an endless-looking 24 MB "photo", streamed."""
+    async def chunks() -> AsyncIterator[bytes]:
+        block = b"\xff" * 65536
+        for _ in range(OVERSIZE_BYTES // len(block)):
+            yield block
+
+    return StreamingResponse(chunks(), media_type="image/jpeg")
+
+
+async def bomb_response(request: Request) -> Response:
+    """The ``bomb`` fault's gallery entry on every site: a PNG that claims 40000x40000 pixels."""
+    return Response(bomb_png(), media_type="image/png")
+
+
 def bomb_png(width: int = 40_000, height: int = 40_000) -> bytes:
     """A tiny PNG whose header claims a huge 1-bit image (a decompression bomb)."""
 
@@ -228,17 +243,6 @@ def main_app(site: Site) -> Starlette:
     async def media(request: Request) -> Response:
         return await site.photo_response(request, request.path_params["token"])
 
-    async def big(request: Request) -> Response:
-        async def chunks() -> AsyncIterator[bytes]:
-            block = b"\xff" * 65536
-            for _ in range(OVERSIZE_BYTES // len(block)):
-                yield block
-
-        return StreamingResponse(chunks(), media_type="image/jpeg")
-
-    async def bomb(request: Request) -> Response:
-        return Response(bomb_png(), media_type="image/png")
-
     async def go(request: Request) -> Response:
         return RedirectResponse(f"{site.offsite_base}/media/{request.path_params['token']}.jpg", status_code=302)
 
@@ -256,8 +260,8 @@ def main_app(site: Site) -> Starlette:
         Route("/listing/{listing_id}", g(site, detail)),
         Route("/media/{token:str}.jpg", media),
         Route("/media/p/{token:str}.jpg", media),
-        Route("/media/big/{token:str}.jpg", big),
-        Route("/media/bomb/{token:str}.png", bomb),
+        Route("/media/big/{token:str}.jpg", oversize_response),
+        Route("/media/bomb/{token:str}.png", bomb_response),
         Route("/media/go/{token:str}.jpg", go),
         Route("/robots.txt", robots),
         Route("/admin/{rest:path}", admin),

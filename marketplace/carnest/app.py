@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,12 +30,11 @@ from starlette.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import Route
 
 from carid.params import MarketplaceParams
-from marketplace.app import OVERSIZE_BYTES, bomb_png, guarded, image_response, slug, transient_response
+from marketplace.app import bomb_response, guarded, image_response, oversize_response, slug, transient_response
 from marketplace.carnest.inventory import CITY, REGION, Car, CarnestInventory
 from marketplace.carnest.photos import CR_QUALITY, CR_SIZE, THUMB_SIZES, CarnestStore
 from marketplace.faults import FaultInjector, _share
@@ -423,17 +422,6 @@ def carnest_app(site: CarnestSite) -> Starlette:
             body = await run_in_threadpool(site.store.thumb, spec, size, quality)
         return image_response(body, fault, site.faults)
 
-    async def big(request: Request) -> Response:
-        async def chunks() -> AsyncIterator[bytes]:
-            block = b"\xff" * 65536
-            for _ in range(OVERSIZE_BYTES // len(block)):
-                yield block
-
-        return StreamingResponse(chunks(), media_type="image/jpeg")
-
-    async def bomb(request: Request) -> Response:
-        return Response(bomb_png(), media_type="image/png")
-
     async def go(request: Request) -> Response:
         return RedirectResponse(f"{site.offsite_base}/cdn/photos/{request.path_params['token']}.jpg",
                                 status_code=302)
@@ -465,8 +453,8 @@ def carnest_app(site: CarnestSite) -> Starlette:
         Route("/cars/{listing_id}/{slug}", g(detail)),
         Route("/cdn/photos/{name}", photo),
         Route("/cdn/p/photos/{name}", photo),
-        Route("/cdn/big/{token}.jpg", big),
-        Route("/cdn/bomb/{token}.png", bomb),
+        Route("/cdn/big/{token}.jpg", oversize_response),
+        Route("/cdn/bomb/{token}.png", bomb_response),
         Route("/cdn/go/{token}.jpg", go),
         Route("/sell-car", sell),
         Route("/_next/static/{rest:path}", asset),
