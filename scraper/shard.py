@@ -8,9 +8,9 @@ import logging
 import shutil
 import sys
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +92,15 @@ def download_photo(fetcher: Fetcher, url: str, folder: Path, min_side: int) -> t
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+@dataclass
+class _Listing:
+    """A listing whose photos are queued: its card, the reasons its gallery lost photos, the photo futures."""
+
+    card: Card
+    skipped: Counter[str]
+    futures: list[Future[ManifestRow | str]]
 
 
 class ShardScraper:
@@ -216,33 +225,61 @@ class ShardScraper:
 
     def _consume(self, batches: Iterable[list[Card]], pool: ThreadPoolExecutor, bar: tqdm) -> None:
         """Each page's cards: their galleries, then all their photos at once (not listing by listing, so no thread
-        waits on one listing's last photo); a listing enters the manifest as soon as its last photo is in."""
-        for batch in batches:
-            batch = self._filter(batch)
-            self.summary.listings_seen += len(batch)
-            todo = [c for c in batch if c.listing_id not in self.manifest.done]
-            galleries = list(pool.map(self.gallery_urls, todo))
-            pairs = [(card, url) for card, urls, _ in galleries for url in urls]
-            photos = pool.map(lambda pair: self.photo_row(*pair), pairs)  # in order, as they finish
-            for card, urls, skipped in galleries:
-                rows = []
-                for _ in urls:
-                    got = next(photos)
-                    if isinstance(got, str):
-                        skipped[got] += 1
-                    else:
-                        rows.append(got)
-                self.manifest.add_listing(card.listing_id, rows)
-                self.summary.kept.update(r.label for r in rows)
-                self.summary.skipped.update(skipped)
-                bar.set_postfix(photos=sum(self.summary.kept.values()), skipped=sum(self.summary.skipped.values()),
-                                refresh=False)
-                bar.update(1)
-            bar.update(len(batch) - len(todo))
-            if self._target_reached():
-                self.summary.target_reached = True
-                log.info("target of %d photos per class reached", self.job.target_per_class)
-                return
+        waits on one listing's last photo); a listing enters the manifest as soon as its last photo is in.
+
+        Pages overlap: a page's photos are queued before the page before it is finished, so the pool never drains
+        at a page boundary. With a per-class target, pages are finished one at a time, so the shard stops at the
+        page that reaches it. On an error the listings already queued are finished first (nothing fetched is
+        lost); on Ctrl-C the photos not yet started are cancelled and only complete listings are kept."""
+        lag = 0 if self.job.target_per_class else 1
+        pending: deque[_Listing] = deque()
+        try:
+            for batch in batches:
+                batch = self._filter(batch)
+                self.summary.listings_seen += len(batch)
+                todo = [c for c in batch if c.listing_id not in self.manifest.done]
+                bar.update(len(batch) - len(todo))
+                for card, urls, skipped in pool.map(self.gallery_urls, todo):
+                    futures = [pool.submit(self.photo_row, card, url) for url in urls]
+                    pending.append(_Listing(card, skipped, futures))
+                while pending and len(pending) > lag * len(todo):  # the pages before this one
+                    self._finish(pending.popleft(), bar)
+                if self._target_reached():
+                    self.summary.target_reached = True
+                    log.info("target of %d photos per class reached", self.job.target_per_class)
+                    return
+        except Exception:
+            while pending:
+                self._finish(pending.popleft(), bar)
+            raise
+        except BaseException:
+            for listing in pending:
+                for f in listing.futures:
+                    f.cancel()
+            for listing in pending:
+                if not any(f.cancelled() for f in listing.futures):
+                    self._finish(listing, bar)
+            pending.clear()
+            raise
+        while pending:
+            self._finish(pending.popleft(), bar)
+
+    def _finish(self, listing: _Listing, bar: tqdm) -> None:
+        """Wait for one listing's photos and enter it in the manifest."""
+        rows = []
+        skipped = listing.skipped
+        for future in listing.futures:
+            got = future.result()
+            if isinstance(got, str):
+                skipped[got] += 1
+            else:
+                rows.append(got)
+        self.manifest.add_listing(listing.card.listing_id, rows)
+        self.summary.kept.update(r.label for r in rows)
+        self.summary.skipped.update(skipped)
+        bar.set_postfix(photos=sum(self.summary.kept.values()), skipped=sum(self.summary.skipped.values()),
+                        refresh=False)
+        bar.update(1)
 
     def _filter(self, batch: list[Card]) -> list[Card]:
         """Cards the params' filters keep (``year_min``: a card whose year is unknown is kept)."""
