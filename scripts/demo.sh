@@ -15,7 +15,7 @@ dvc repro curate   # scrape@<shard> x 5 (three sites), then curate
 carid marketplace answer-key --params params.yaml --out data/marketplace/answer_key.csv
 carid curate standin-review --answer-key data/marketplace/answer_key.csv
 # Default targets: the report and everything it needs, and the curation scored at three marketplace seeds
-# (curate-seeds). The study grid (`dvc repro study-report`, 72 min on shared cores) is not part of the demo.
+# (curate-seeds). The study grid (`dvc repro study-report`, 34 min on 2 cores) is not part of the demo.
 if [ $# -eq 0 ]; then set -- report curate-seeds; fi
 dvc repro "$@"
 carid curate run --answer-key data/marketplace/answer_key.csv   # the curation scored against the answer key

@@ -319,7 +319,7 @@ def with_study_section(report: str, study_md: str | None, study_rel: str) -> str
     base = (report[:at] if at >= 0 else report).rstrip("\n")
     if study_md is None:
         body = ["The learning curves, bias and variance, input scaling and backends are measured by "
-                "`dvc repro study-report` (72 min measured on 2 shared cores; not part of the demo). It writes "
+                "`dvc repro study-report` (about half an hour on 2 cores; not part of the demo). It writes "
                 f"`{study_rel}/report.md`; then `dvc repro -f -s report` carries its answers into this section."]
     else:
         lines = study_md.strip("\n").splitlines()
