@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 
@@ -13,8 +12,10 @@ def records_csv(rows: Iterable[Any], columns: Sequence[str], header: bool = True
     """``rows`` (dataclass instances whose fields are ``columns``) as CSV text, ``\\n`` line ends; the header
     line first unless ``header`` is false (for appending to a file that has one)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\n")
     if header:
-        writer.writeheader()
-    writer.writerows(asdict(r) for r in rows)
+        writer.writerow(columns)
+    # Plain attribute reads, not dataclasses.asdict: asdict deep-copies every value, and the scraper writes a
+    # listing's rows on the thread that also feeds the download pool.
+    writer.writerows([getattr(r, c) for c in columns] for r in rows)
     return buf.getvalue()

@@ -109,6 +109,7 @@ class ShardScraper:
         self.fetcher = Fetcher(job.profile.politeness.politeness())
         self.manifest = Manifest(job.out_dir)
         self.images = job.out_dir / "images"
+        self.images_rel = relative_to_root(self.images, job.root)  # once per shard, not a path resolve per photo
         self.summary = Summary()
         self.driver: WebDriver | None = None
         self._driver_lock = threading.Lock()
@@ -160,7 +161,7 @@ class ShardScraper:
         except (FetchError, Rejected) as exc:
             return exc.reason
         return ManifestRow(
-            sha256=info.sha256, path=relative_to_root(path, job.root), site=job.profile.name, region=job.region,
+            sha256=info.sha256, path=f"{self.images_rel}/{path.name}", site=job.profile.name, region=job.region,
             listing_id=card.listing_id, listing_url=card.url, image_url=url, title=card.title,
             label=label_from_title(card.title), width=info.width, height=info.height, bytes=info.size,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"), **card.facts.as_row())
@@ -239,7 +240,10 @@ class ShardScraper:
                 self.summary.listings_seen += len(batch)
                 todo = [c for c in batch if c.listing_id not in self.manifest.done]
                 bar.update(len(batch) - len(todo))
-                for card, urls, skipped in pool.map(self.gallery_urls, todo):
+                # Detail pages are fetched in the pool; galleries on the cards are read here, so they do not
+                # queue behind the photos of the page before.
+                fetch = pool.map if self.job.profile.detail is not None else map
+                for card, urls, skipped in fetch(self.gallery_urls, todo):
                     futures = [pool.submit(self.photo_row, card, url) for url in urls]
                     pending.append(_Listing(card, skipped, futures))
                 while pending and len(pending) > lag * len(todo):  # the pages before this one

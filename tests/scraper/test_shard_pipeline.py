@@ -31,8 +31,10 @@ class Scripted(ShardScraper):
         self.release = threading.Event()
         self.started: list[str] = []
         self.timed_out: list[str] = []  # blocked photos that waited in vain
+        self.gallery_threads: set[str] = set()
 
     def gallery_urls(self, card: Card) -> tuple[Card, list[str], Counter[str]]:
+        self.gallery_threads.add(threading.current_thread().name)
         return card, list(card.photos), Counter()
 
     def photo_row(self, card: Card, url: str) -> ManifestRow | str:
@@ -78,6 +80,8 @@ def test_next_page_is_queued_before_the_last_one_finishes(tmp_path: Path) -> Non
     assert not shard.timed_out  # page 2 was asked for while page 1's last listing was still downloading
     assert done(tmp_path) == {c.listing_id for n in (1, 2, 3) for c in page(n)}
     assert len(shard.manifest.rows) == 18
+    # Galleries on the cards (no detail pages) are read on the consuming thread, not queued behind photos.
+    assert shard.gallery_threads == {threading.current_thread().name}
 
 
 def test_a_target_finishes_each_page_before_the_next(tmp_path: Path) -> None:
