@@ -15,7 +15,11 @@ bands and give band i a radius r_i with sum(r_i + 1) >= d + 1; if two hashes are
 r_i. Each item probes, per band, every band value within r_i of its own (XOR with the few low-weight masks), and
 only the items found there are compared on both full hashes. A small cost model picks m for the input size
 (m = 4 bands of 16 bits with radii 2,2,2,1 at 1M hashes, d = 10: ~3e9 candidate checks instead of ~5e11).
-Exact (not probabilistic), so :func:`cluster` equals :func:`all_pairs_cluster`.
+Exact (not probabilistic), so :func:`cluster` equals :func:`all_pairs_cluster`. :func:`near_pairs` and
+:func:`cross_pairs` take an optional work ``budget`` (:func:`budget_plan`): when the exact search is estimated to cost
+more, the search radius of the bands shrinks until it fits, so every pair within the smaller *reach* is still found,
+and pairs between the reach and the thresholds only when one band happens to fall within its radius (the thresholds
+themselves still decide every pair that is found).
 
 Identical (phash, dhash) pairs are merged up front, and candidate pairs are expanded in bounded chunks, so a huge
 bucket costs time but not unbounded memory. Components come from ``scipy.sparse.csgraph`` (scipy is already
@@ -51,6 +55,11 @@ class BandPlan:
     def shifts(self) -> tuple[int, ...]:
         return tuple(itertools.accumulate(self.widths[:-1], initial=0))
 
+    @property
+    def reach(self) -> int:
+        """Every pair within this distance is found (generalised pigeonhole)."""
+        return sum(r + 1 for r in self.radii) - 1
+
 
 def _ball(bits: int, radius: int) -> int:
     return sum(comb(bits, k) for k in range(radius + 1))
@@ -66,20 +75,46 @@ def _plan_for(m: int, d: int) -> BandPlan:
     return BandPlan(tuple(widths), tuple(radii))
 
 
-def plan(n: int, d: int) -> BandPlan:
-    """The band layout with the least estimated work (probes + candidate pairs) for n random hashes."""
+def _cheapest(queries: int, index: int, d: int, self_join: bool) -> tuple[float, BandPlan]:
+    """The band layout that finds every pair within d with the least estimated work, and that work: probes
+    (queries x band values searched) plus candidate pairs (random hashes sharing a searched band value)."""
     best: tuple[float, BandPlan] | None = None
     fewest = -(-BITS // _MAX_BAND_BITS)
     for m in range(fewest, max(fewest, min(BITS, d + 1)) + 1):
         p = _plan_for(m, d)
         searched = [(w, r) for w, r in zip(p.widths, p.radii, strict=True) if r >= 0]
-        probes = n * sum(_ball(w, r) for w, r in searched)
-        pairs = n * n / 2 * sum(_ball(w, r) / 2**w for w, r in searched)
+        probes = queries * sum(_ball(w, r) for w, r in searched)
+        pairs = queries * index * sum(_ball(w, r) / 2**w for w, r in searched) / (2 if self_join else 1)
         cost = probes + pairs
         if best is None or cost < best[0]:
             best = (cost, p)
     assert best is not None
-    return best[1]
+    return best
+
+
+def plan(n: int, d: int) -> BandPlan:
+    """The band layout with the least estimated work (probes + candidate pairs) for n random hashes."""
+    return _cheapest(n, n, d, True)[1]
+
+
+def budget_plan(queries: int, index: int, d: int, self_join: bool, budget: float) -> BandPlan:
+    """The layout with the largest reach (at most d) whose estimated work fits ``budget`` (reach 0 at the least):
+    every pair within the reach is found; pairs between the reach and d only when some band happens to fall within
+    its radius."""
+    for reach in range(d, 0, -1):
+        cost, p = _cheapest(queries, index, reach, self_join)
+        if cost <= budget:
+            return p
+    return _cheapest(queries, index, 0, self_join)[1]
+
+
+def _searched(n: int, d: int, budget: float | None, queries: int | None = None) -> BandPlan:
+    if budget is None:
+        return plan(n, d) if queries is None else _cheapest(queries, n, d, False)[1]
+    p = budget_plan(n if queries is None else queries, n, d, queries is None, budget)
+    if p.reach < d:
+        log.info("hash join of %d x %d over budget: exact within %d bits, not %d", queries or n, n, p.reach, d)
+    return p
 
 
 def _masks(bits: int, radius: int) -> Iterator[int]:
@@ -127,11 +162,12 @@ def _expand(lens: np.ndarray, starts: np.ndarray, probe: tuple[np.ndarray, np.nd
             yield left[ok], right[ok]
 
 
-def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) -> Iterator[np.ndarray]:
+def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int,
+                budget: float | None = None) -> Iterator[np.ndarray]:
     """Yield (k, 2) arrays of index pairs (a < b in band order, each pair possibly more than once) that are
     near duplicates. Indexes the pHash; the caller swaps roles to index the hash with the smaller radius."""
     n = len(ph)
-    bp = plan(n, phash_max)
+    bp = _searched(n, phash_max, budget)
     log.debug("multi-index hashing: %d items, bands %s, radii %s", n, bp.widths, bp.radii)
     for width, radius, shift in zip(bp.widths, bp.radii, bp.shifts(), strict=True):
         if radius < 0:
@@ -149,10 +185,14 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int) 
                 lens = offsets[sband + 1] - starts
             else:  # other bucket: only from the lower band value, so each pair is found once per band
                 other = sband ^ mask
-                lens = np.where(other > sband, offsets[other + 1] - offsets[other], 0)
                 starts = offsets[other]
-            for left, right in _expand(lens, starts, (sph, sdh), (sph, sdh), phash_max, dhash_max):
-                yield np.stack([order[left], order[right]], axis=1)
+                lens = np.where(other > sband, offsets[other + 1] - starts, 0)
+            hit = np.flatnonzero(lens)  # most probes find an empty bucket: expand only the others
+            if not len(hit):
+                continue
+            for left, right in _expand(lens[hit], starts[hit], (sph[hit], sdh[hit]), (sph, sdh), phash_max,
+                                       dhash_max):
+                yield np.stack([order[hit[left]], order[right]], axis=1)
 
 
 def _first_appearance(labels: np.ndarray) -> list[int]:
@@ -196,9 +236,11 @@ def cluster(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int) ->
     return _first_appearance(labels[inverse])
 
 
-def near_pairs(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int) -> np.ndarray:
+def near_pairs(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int,
+               budget: float | None = None) -> np.ndarray:
     """Edges (k, 2) between item indexes whose components are :func:`cluster`'s: every near pair of distinct hash
-    pairs (between their first items), and each repeated hash pair linked to its first item."""
+    pairs (between their first items), and each repeated hash pair linked to its first item. With a ``budget``
+    (:func:`budget_plan`), near pairs beyond the affordable reach may be missed."""
     if not items:
         return np.zeros((0, 2), dtype=np.int64)
     ph, dh = _as_arrays(items)
@@ -207,9 +249,9 @@ def near_pairs(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int)
     inverse = inverse.reshape(-1)
     uph, udh = np.ascontiguousarray(uniq[:, 0]), np.ascontiguousarray(uniq[:, 1])
     if phash_max <= dhash_max:
-        found = list(_near_pairs(uph, udh, phash_max, dhash_max))
+        found = list(_near_pairs(uph, udh, phash_max, dhash_max, budget))
     else:
-        found = list(_near_pairs(udh, uph, dhash_max, phash_max))
+        found = list(_near_pairs(udh, uph, dhash_max, phash_max, budget))
     near = first[np.concatenate(found)] if found else np.zeros((0, 2), dtype=np.int64)
     items_idx = np.arange(len(ph), dtype=np.int64)
     repeats = np.stack([first[inverse], items_idx], axis=1)
@@ -219,9 +261,9 @@ def near_pairs(items: Sequence[tuple[int, int]], phash_max: int, dhash_max: int)
 
 
 def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max: int,
-           b_max: int) -> Iterator[np.ndarray]:
+           b_max: int, budget: float | None = None) -> Iterator[np.ndarray]:
     """(query, index) pairs within both radii; indexes hash a of the index items, probes with each query's."""
-    bp = plan(len(ia), a_max)
+    bp = _searched(len(ia), a_max, budget, queries=len(qa))
     positions = np.arange(len(qa), dtype=np.int64)
     for width, radius, shift in zip(bp.widths, bp.radii, bp.shifts(), strict=True):
         if radius < 0:
@@ -237,23 +279,27 @@ def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max
             other = qband ^ mask
             starts = offsets[other]
             lens = offsets[other + 1] - starts
-            for left, right in _expand(lens, starts, (qa, qb), (sia, sib), a_max, b_max):
-                yield np.stack([positions[left], order[right]], axis=1)
+            hit = np.flatnonzero(lens)  # most probes find an empty bucket: expand only the others
+            if not len(hit):
+                continue
+            for left, right in _expand(lens[hit], starts[hit], (qa[hit], qb[hit]), (sia, sib), a_max, b_max):
+                yield np.stack([positions[hit[left]], order[right]], axis=1)
 
 
 def cross_pairs(queries: Sequence[tuple[int, int]], index: Sequence[tuple[int, int]], phash_max: int,
-                dhash_max: int) -> np.ndarray:
+                dhash_max: int, budget: float | None = None) -> np.ndarray:
     """Every (query, index item) pair of indexes (k, 2), unique, whose pHash and dHash are both within their
     maxima: a bipartite join, so its cost grows with len(queries) x len(index) / 2**band bits, not with the
-    square of the two together."""
+    square of the two together. With a ``budget`` (:func:`budget_plan`), pairs beyond the affordable reach may be
+    missed."""
     if not queries or not index:
         return np.zeros((0, 2), dtype=np.int64)
     qp, qd = _as_arrays(queries)
     ip, idh = _as_arrays(index)
     if phash_max <= dhash_max:
-        found = list(_cross(qp, qd, ip, idh, phash_max, dhash_max))
+        found = list(_cross(qp, qd, ip, idh, phash_max, dhash_max, budget))
     else:
-        found = list(_cross(qd, qp, idh, ip, dhash_max, phash_max))
+        found = list(_cross(qd, qp, idh, ip, dhash_max, phash_max, budget))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(found), axis=0)

@@ -1,0 +1,89 @@
+"""The candidate joins under a work budget: exact within the reach they afford, never a pair beyond the thresholds,
+and exact (the all-pairs answer) whenever the budget covers the whole search."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from curation.cluster import budget_plan, cross_pairs, near_pairs, plan
+from curation.dedup import JOIN_WORK, DedupParams, candidate_pairs
+
+PM, DM = 10, 12
+
+
+def flip(value: int, n_bits: int, rng: random.Random) -> int:
+    for bit in rng.sample(range(64), n_bits):
+        value ^= 1 << bit
+    return value
+
+
+def planted(n: int, seed: int) -> list[tuple[int, int]]:
+    """Random hashes; 40% copies of an earlier one, 1 to PM + 2 pHash bits and 0 to DM + 2 dHash bits away (never
+    an exact repeat, which near_pairs links to its first copy only)."""
+    rng = random.Random(seed)
+    items: list[tuple[int, int]] = []
+    for i in range(n):
+        if i and rng.random() < 0.4:
+            p, d = rng.choice(items)
+            items.append((flip(p, rng.randint(1, PM + 2), rng), flip(d, rng.randint(0, DM + 2), rng)))
+        else:
+            items.append((rng.getrandbits(64), rng.getrandbits(64)))
+    return items
+
+
+def all_pairs(a: list[tuple[int, int]], b: list[tuple[int, int]], pm: int, dm: int,
+              same: bool) -> set[tuple[int, int]]:
+    out = set()
+    for i, (p, d) in enumerate(a):
+        for j, (q, e) in enumerate(b):
+            if (not same or i < j) and (p ^ q).bit_count() <= pm and (d ^ e).bit_count() <= dm:
+                out.add((i, j))
+    return out
+
+
+def test_budget_plan_shrinks_the_reach_to_fit() -> None:
+    assert budget_plan(10_000, 10_000, PM, True, JOIN_WORK).reach >= PM  # the demo's size: exact
+    assert budget_plan(600_000, 100_000, PM, False, JOIN_WORK).reach >= PM
+    big = budget_plan(6_000_000, 1_000_000, PM, False, JOIN_WORK)
+    assert 4 <= big.reach < PM
+    assert budget_plan(6_000_000, 1_000_000, PM, False, 1e3).reach == 0
+    assert plan(1_000_000, PM).reach >= PM  # without a budget: always exact
+
+
+def test_self_join_under_a_small_budget_is_exact_within_its_reach() -> None:
+    items = planted(1500, 1)
+    exact = all_pairs(items, items, PM, DM, same=True)
+    assert {tuple(e) for e in near_pairs(items, PM, DM).tolist()} == exact
+    reach = budget_plan(len(set(items)), len(set(items)), PM, True, 2e4).reach
+    assert reach < PM
+    found = {tuple(e) for e in near_pairs(items, PM, DM, budget=2e4).tolist()}
+    assert found <= exact  # nothing beyond the thresholds
+    assert all_pairs(items, items, reach, DM, same=True) <= found  # everything within the reach
+    assert len(found) < len(exact)  # and the budget did cost pairs between the reach and the threshold
+
+
+def test_cross_join_under_a_small_budget_is_exact_within_its_reach() -> None:
+    index = planted(800, 2)
+    rng = random.Random(3)
+    queries = [(flip(p, rng.randint(0, PM + 2), rng), flip(d, rng.randint(0, DM), rng)) for p, d in index[::2]]
+    queries += [(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(400)]
+    exact = all_pairs(queries, index, PM, DM, same=False)
+    assert {tuple(e) for e in cross_pairs(queries, index, PM, DM).tolist()} == exact
+    reach = budget_plan(len(queries), len(index), PM, False, 2e4).reach
+    assert reach < PM
+    found = {tuple(e) for e in cross_pairs(queries, index, PM, DM, budget=2e4).tolist()}
+    assert found <= exact
+    assert all_pairs(queries, index, reach, DM, same=False) <= found
+
+
+def test_candidate_pairs_default_budget_is_exact_at_small_sizes() -> None:
+    items = planted(600, 4)
+    rng = random.Random(5)
+    windows = [tuple((flip(p, rng.randint(0, 12), rng), flip(d, rng.randint(0, 14), rng)) for _ in range(2))
+               for p, d in items]
+    p = DedupParams(PM, DM, 0, 1.0)
+    got = candidate_pairs(items, windows, p)
+    ref = candidate_pairs(items, windows, p, budget=None)
+    assert np.array_equal(got, ref) and len(ref)
