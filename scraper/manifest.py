@@ -64,9 +64,11 @@ class Manifest:
         self.journal = folder / ".done-listings"
         self.rows: list[ManifestRow] = []
         self.done: set[str] = set()
+        self._fds: tuple[int, int] | None = None  # manifest and journal, open for appending
 
     def load(self) -> None:
         """Read what an earlier (maybe killed) run left, keeping only completed listings."""
+        self.close()  # the manifest is rewritten below: appends must go to the new file
         done = set(self.journal.read_text(encoding="utf-8").split()) if self.journal.exists() else set()
         rows: list[ManifestRow] = []
         if self.path.exists():
@@ -88,13 +90,24 @@ class Manifest:
         os.replace(tmp, self.path)
 
     def add_listing(self, listing_id: str, rows: list[ManifestRow]) -> None:
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(manifest_text(rows, header=False))
-            fh.flush()
-            os.fsync(fh.fileno())
-        with self.journal.open("a", encoding="utf-8") as fh:
-            fh.write(listing_id + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Append a finished listing: its rows, then its journal line, each flushed to disk before the next.
+
+        Both files stay open (plain ``os`` appends on descriptors, not a text file opened per listing: this runs on
+        the thread that feeds the download pool, once per listing) until :meth:`close` or the next :meth:`load`."""
+        if self._fds is None:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            self._fds = (os.open(self.path, flags, 0o644), os.open(self.journal, flags, 0o644))
+        for fd, text in zip(self._fds, (manifest_text(rows, header=False), listing_id + "\n"), strict=True):
+            data = text.encode("utf-8")
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
         self.rows.extend(rows)
         self.done.add(listing_id)
+
+    def close(self) -> None:
+        """Close the files :meth:`add_listing` appends to (it reopens them when called again)."""
+        if self._fds is not None:
+            for fd in self._fds:
+                os.close(fd)
+            self._fds = None

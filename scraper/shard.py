@@ -180,9 +180,12 @@ class ShardScraper:
         try:
             return self._run(start, progress)
         except BaseException:
+            self.manifest.close()
             if fresh_dir and not self.manifest.done:
                 shutil.rmtree(job.out_dir, ignore_errors=True)
             raise
+        finally:
+            self.manifest.close()
 
     def _run(self, start: str, progress: bool | None) -> Summary:
         job = self.job
