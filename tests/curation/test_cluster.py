@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
+from hashkit import planted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation.cluster import all_pairs_cluster, cluster, plan
-
-
-def flip(value: int, n_bits: int, rng: random.Random) -> int:
-    for bit in rng.sample(range(64), n_bits):
-        value ^= 1 << bit
-    return value
-
-
-def planted(n: int, seed: int, phash_max: int, dhash_max: int) -> list[tuple[int, int]]:
-    """Random hashes, a third of them copies of an earlier item at distances around the thresholds."""
-    rng = random.Random(seed)
-    items: list[tuple[int, int]] = []
-    for i in range(n):
-        if i and rng.random() < 0.35:
-            p, d = rng.choice(items)
-            items.append((flip(p, rng.randint(0, phash_max + 2), rng), flip(d, rng.randint(0, dhash_max + 2), rng)))
-        else:
-            items.append((rng.getrandbits(64), rng.getrandbits(64)))
-    return items
 
 
 @pytest.mark.parametrize(("n", "pm", "dm"), [(300, 10, 12), (500, 4, 6), (200, 0, 0), (150, 20, 3), (2500, 10, 12)])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 
+import hashkit
 import numpy as np
+from hashkit import flip
 
 from curation.cluster import budget_plan, cross_pairs, near_pairs, plan
 from curation.dedup import JOIN_WORK, DedupParams, candidate_pairs
@@ -13,24 +15,9 @@ from curation.dedup import JOIN_WORK, DedupParams, candidate_pairs
 PM, DM = 10, 12
 
 
-def flip(value: int, n_bits: int, rng: random.Random) -> int:
-    for bit in rng.sample(range(64), n_bits):
-        value ^= 1 << bit
-    return value
-
-
 def planted(n: int, seed: int) -> list[tuple[int, int]]:
-    """Random hashes; 40% copies of an earlier one, 1 to PM + 2 pHash bits and 0 to DM + 2 dHash bits away (never
-    an exact repeat, which near_pairs links to its first copy only)."""
-    rng = random.Random(seed)
-    items: list[tuple[int, int]] = []
-    for i in range(n):
-        if i and rng.random() < 0.4:
-            p, d = rng.choice(items)
-            items.append((flip(p, rng.randint(1, PM + 2), rng), flip(d, rng.randint(0, DM + 2), rng)))
-        else:
-            items.append((rng.getrandbits(64), rng.getrandbits(64)))
-    return items
+    """40% near copies, never an exact repeat (which near_pairs links to its first copy only)."""
+    return hashkit.planted(n, seed, PM, DM, share=0.4, min_phash=1)
 
 
 def all_pairs(a: list[tuple[int, int]], b: list[tuple[int, int]], pm: int, dm: int,
