@@ -130,6 +130,8 @@ class AuditParams(_Section):
     relabel_min: float = Field(ge=0, le=1)  # suggest relabel at this out-of-fold P(other target) or more
     reject_min: float = Field(ge=0, le=1)  # suggest reject at this not-a-car / other-model score or more
     min_extra_class: int = Field(ge=1)  # photos needed before other-model / person-rejected photos form a class
+    other_near_k: int = Field(default=10, ge=1)  # nearest photos in the other-models-nearby score and relabel check
+    relabel_agree: float = Field(default=0.5, ge=0, le=1)  # share of those labelled the other target, for a relabel
     auto_reject_above: float | None = Field(ge=0, le=1)  # null: only a person applies suggestions; else reject
                                                           # photos whose reject suggestion's suspicion is above
 

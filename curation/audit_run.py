@@ -54,7 +54,8 @@ class _Ref:
 
 def settings(p: AuditParams) -> AuditSettings:
     return AuditSettings(folds=p.folds, C=p.c, neighbours=p.neighbours, shown_neighbours=p.shown_neighbours,
-                         relabel_min=p.relabel_min, reject_min=p.reject_min, min_extra_class=p.min_extra_class)
+                         relabel_min=p.relabel_min, reject_min=p.reject_min, min_extra_class=p.min_extra_class,
+                         other_near_k=p.other_near_k, relabel_agree=p.relabel_agree)
 
 
 def imagenet_probabilities(features: np.ndarray, weights: str = "") -> np.ndarray:

@@ -11,7 +11,18 @@ import numpy as np
 import pytest
 from trainkit import cache_dir_at
 
-from curation.audit import AuditError, AuditInput, AuditRow, AuditSettings, audit, check_folds
+from curation.audit import (
+    OTHER,
+    AuditError,
+    AuditInput,
+    AuditRow,
+    AuditSettings,
+    audit,
+    check_folds,
+    other_model_near,
+    other_target_agreement,
+    suggest,
+)
 from curation.audit_run import imagenet_probabilities
 from marketplace.render import render_photo
 from marketplace.specs import JUNK_KINDS, PhotoSpec
@@ -119,3 +130,40 @@ def test_too_few_listings_per_class_is_one_line() -> None:
     with pytest.raises(AuditError):  # many photos, but one listing: folds could not keep listings apart
         check_folds(["swift"] * 10 + ["wagonr"] * 10, ["A"] * 10 + [f"B{i}" for i in range(10)], 5)
     check_folds(["swift"] * 5 + ["wagonr"] * 5, [f"L{i}" for i in range(10)], 5)
+
+
+def _blobs(rng: np.random.Generator, centre: np.ndarray, n: int) -> np.ndarray:
+    return centre + 0.05 * rng.standard_normal((n, len(centre)))
+
+
+def test_other_model_near_is_class_conditional() -> None:
+    """A photo of another model that looks like a Swift, in a WagonR listing: its plain neighbours are Swift photos,
+    but among WagonR and other-model photos its neighbours are other-model photos."""
+    rng = np.random.default_rng(0)
+    swift, wagonr = np.eye(3)[0], np.eye(3)[1]
+    z = np.vstack([_blobs(rng, swift, 20), _blobs(rng, wagonr, 20), _blobs(rng, swift + 0.3 * wagonr, 12),
+                   _blobs(rng, swift + 0.3 * wagonr, 1)])
+    labels = ["swift"] * 20 + ["wagonr"] * 20 + [OTHER] * 12 + ["wagonr"]
+    audited = np.array([True] * 40 + [False] * 12 + [True])
+    near = other_model_near(z, labels, audited, 5)
+    assert near.shape == (41,)
+    assert near[-1] == 1.0  # the planted photo
+    assert near[20:40].max() == 0.0  # WagonR photos are far from the other-model photos
+    assert other_model_near(z[:40], labels[:40], audited[:40], 5).max() == 0.0  # no other-model rows: 0
+
+
+def test_other_target_agreement_counts_neighbours_of_the_other_label() -> None:
+    rng = np.random.default_rng(1)
+    z = np.vstack([_blobs(rng, np.eye(3)[0], 15), _blobs(rng, np.eye(3)[1], 15), _blobs(rng, np.eye(3)[1], 1)])
+    labels = ["swift"] * 15 + ["wagonr"] * 15 + ["swift"]  # the last: a WagonR photo in a Swift listing
+    agree = other_target_agreement(z, labels, 5)
+    assert agree[-1] == 1.0 and agree[:15].max() == 0.0
+
+
+def test_a_relabel_needs_the_classifier_the_neighbours_and_no_other_model_nearby() -> None:
+    s = AuditSettings()
+    assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == "relabel: wagonr"
+    assert suggest("swift", 0.98, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == ""  # classifier unsure
+    assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.2, other_near=0.1)[0] == ""  # neighbours disagree
+    assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.7)[0] == ""  # among other models
+    assert suggest("swift", 0.999, 0.99, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == "reject: not-a-car"
