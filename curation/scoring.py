@@ -167,14 +167,14 @@ def audit_score(c: Curated, truth: Mapping[str, Truth]) -> dict[str, object]:
                                                                                                strict=True)]
     acted = [j or r for j, r in zip(junk, relabel, strict=True)]
 
-    def first20(flags: list[bool]) -> float:
+    def first20(flags: list[bool]) -> float | None:  # None: nothing to find (after a full review, say)
         total = sum(flags)
-        return round(sum(flags[: max(1, n // 5)]) / total, 4) if total else 0.0
+        return round(sum(flags[: max(1, n // 5)]) / total, 4) if total else None
 
-    def read(flags: list[bool], catch: float = 0.95) -> float:
+    def read(flags: list[bool], catch: float = 0.95) -> float | None:
         hits = [i for i, f in enumerate(flags, start=1) if f]
         if not hits:
-            return 0.0
+            return None
         return round(hits[math.ceil(catch * len(hits) - 1e-9) - 1] / n, 4)
 
     out: dict[str, object] = {"audited": bool(c.audit), "accepted_photos": n, "accepted_junk": sum(junk),

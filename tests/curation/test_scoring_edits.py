@@ -147,3 +147,16 @@ def test_review_mode_flags_count_per_colour_group() -> None:
     got = score(_curated(verdicts), truth)["quality_rejected_by_colour"]
     assert isinstance(got, dict)
     assert got["white-silver-grey"]["flagged_share"] == 0.5 and got["white-silver-grey"]["rejected_share"] == 0.0
+
+
+def test_the_review_figures_are_none_when_nothing_is_left_to_find() -> None:
+    """After a full review no junk is left among the accepted photos: the figures say n/a, not a score of 0."""
+    from curation.scoring import audit_score
+
+    clean = _curated([_v("a", "c1", n=1), _v("b", "c2", n=2)])
+    got = audit_score(clean, {"a": _t("g1"), "b": _t("g2")})
+    assert got["accepted_junk"] == 0
+    assert got["junk_in_first_20pct"] is None and got["share_read_for_95pct_of_junk"] is None
+    junky = _curated([_v("a", "c1", n=1), _v("b", "c2", n=2)], {"a": 0.1, "b": 0.9})
+    got = audit_score(junky, {"a": _t("g1"), "b": _t("g2", junk="interior")})
+    assert got["accepted_junk"] == 1 and got["share_read_for_95pct_of_junk"] is not None
