@@ -43,7 +43,7 @@ def report(params: ParamsOpt = Path("params.yaml"), out: OutOpt = STUDY_DIR) -> 
     """Write report.md, summary.json and the plots from the runs CSVs."""
     from training.cli import REPORT
     from training.study import read_runs
-    from training.studyreport import draw_plots, study_report, write_study
+    from training.studyreport import draw_pairs, draw_plots, study_report, write_study
 
     p = params_or_exit(params)
     s = p.study
@@ -53,9 +53,12 @@ def report(params: ParamsOpt = Path("params.yaml"), out: OutOpt = STUDY_DIR) -> 
     runs = [r for b in s.backends for r in read_runs(out / f"runs-{b}.csv")]
     has_fit = draw_plots(runs, s.variants, s.backends[0], p.train.input_scaling, out / "learning_curves.png",
                          out / "fit_curves.png")
+    has_pairs = draw_pairs(runs, s.scaling_variants, s.backend_variants, s.backends, p.train.input_scaling,
+                           out / "pairs.png")
     kinds: dict[str, str] = {name: v.model for name, v in p.train.variants.items()}
     r = study_report(runs, s.variants, s.scaling_variants, s.backend_variants, s.backends, p.train.input_scaling,
-                     kinds, "learning_curves.png", "fit_curves.png" if has_fit else None)
+                     kinds, "learning_curves.png", "fit_curves.png" if has_fit else None,
+                     "pairs.png" if has_pairs else None)
     write_study(out, r)
     typer.echo(f"study report: {out}/report.md ({len(runs)} runs)")
     if REPORT.is_file():  # not rewritten here: it is the report stage's output, and DVC would see it changed

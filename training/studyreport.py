@@ -220,7 +220,7 @@ def scaling_verdict(summary: dict[str, object], unit: str, flipped: str) -> str:
 
 def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants: Sequence[str],
                  backend_variants: Sequence[str], backends: Sequence[str], unit: str, kinds: dict[str, str],
-                 curves_png: str, fit_png: str | None) -> StudyReport:
+                 curves_png: str, fit_png: str | None, pairs_png: str | None = None) -> StudyReport:
     """The markdown and the summary JSON; pure (the plots are drawn by :func:`draw_plots`)."""
     first = backends[0]
     flipped = "symmetric" if unit == "unit" else "unit"
@@ -236,6 +236,8 @@ def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants:
         {"backend": first, "scaling": flipped}, (unit, flipped),
         "The study credited [-1, 1] scaling for its PyTorch run's lead (0.896 against 0.881).")
     scaling_lines += ["", scaling_verdict(s_scaling, unit, flipped)]
+    if pairs_png:  # one figure for questions 4 and 5: shown under 4, pointed to under 5
+        scaling_lines[1:1] = ["", f"![input scaling and backends]({pairs_png})"]
     backend_lines: list[str] = []
     s_backend: dict[str, object] = {}
     for other in backends[1:]:
@@ -243,6 +245,8 @@ def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants:
             f"## 5. Which framework suits the task? Keras on {first} and on {other}", runs, backend_variants,
             {"backend": first, "scaling": unit}, {"backend": other, "scaling": unit}, (first, other),
             "Same data, seeds and params; only KERAS_BACKEND differs.")
+        if pairs_png:
+            part[1:1] = ["", "The right-hand panel of the figure under question 4 shows these runs."]
         backend_lines += [*part, ""]
     md += [*curves, "", *bv, "", *_transfer_section(runs, first, unit, variants, kinds), "", *scaling_lines, "",
            *backend_lines]
@@ -299,6 +303,56 @@ def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scali
     axes[0][0].legend()
     fig.tight_layout()
     fig.savefig(fit_png, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def draw_pairs(runs: Sequence[Run], scaling_variants: Sequence[str], backend_variants: Sequence[str],
+               backends: Sequence[str], scaling: str, png: Path) -> bool:
+    """Questions 4 and 5 in one figure: test accuracy on all of train per variant, [0, 1] beside [-1, 1] input (on
+    the first backend) and each backend beside the first; a dot per seed mean, a bar over the seeds' range (the
+    noise rule's spread). False: no pair in this grid (the file then says so, as DVC expects the output)."""
+    flipped = "symmetric" if scaling == "unit" else "unit"
+    panels = [("input scaling" + f" ({backends[0]})", scaling_variants,
+               [(scaling, {"backend": backends[0], "scaling": scaling}),
+                (flipped, {"backend": backends[0], "scaling": flipped})])]
+    panels += [(f"backend ({scaling} input)", backend_variants,
+                [(b, {"backend": b, "scaling": scaling}) for b in backends])] if len(backends) > 1 else []
+    cells = [[(name, {k: c for k, c in group(runs, "test_accuracy", fraction=1.0, **match).items() if k[0] in variants})
+              for name, match in sides] for _, variants, sides in panels]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    png.parent.mkdir(parents=True, exist_ok=True)
+    if not any(got for sides in cells for _, got in sides):
+        fig = plt.figure(figsize=(4, 1))
+        fig.text(0.5, 0.5, "no scaling or backend pairs in this grid", ha="center", va="center")
+        fig.savefig(png, dpi=100)
+        plt.close(fig)
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), sharey=True, squeeze=False)
+    for ax, (title, variants, _), sides in zip(axes[0], panels, cells, strict=True):
+        width = 0.8 / len(sides)
+        for j, (name, got) in enumerate(sides):
+            xs, means, lows, highs = [], [], [], []
+            for i, v in enumerate(variants):
+                c = next((c for k, c in got.items() if k[0] == v), None)
+                if c is None:
+                    continue
+                xs.append(i - 0.4 + width * (j + 0.5))
+                means.append(c.mean)
+                lows.append(c.spread / 2)
+                highs.append(c.spread / 2)
+            ax.errorbar(xs, means, yerr=[lows, highs], fmt="o", capsize=3, label=name)
+        ax.set_xticks(range(len(variants)), list(variants), rotation=20)
+        ax.set_title(title)
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend()
+    axes[0][0].set_ylabel("test accuracy (all of train)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
     plt.close(fig)
     return True
 

@@ -118,7 +118,7 @@ def test_dvc_repro_end_to_end_and_incremental(tmp_path: Path) -> None:
     assert {f"{kind}@{v}" for kind in ("train", "evaluate") for v in VARIANTS} <= stages
     for rel in (*DATA_OUTPUTS, "data/export/model.keras", "data/export/model.onnx", "data/export/metadata.json",
                 "data/report.md", "data/curated/report.html", "data/split/report.md", "data/study/report.md",
-                "data/study/learning_curves.png", "data/study/summary.json"):
+                "data/study/learning_curves.png", "data/study/pairs.png", "data/study/summary.json"):
         assert (a / rel).is_file(), rel
     # the study grid ran on both backends: the first runs the curves and scaling, JAX repeats baseline
     study = {b: (a / f"data/study/runs-{b}.csv").read_text(encoding="utf-8").splitlines()

@@ -26,7 +26,7 @@ from training.study import (
     subsample,
     validation_every,
 )
-from training.studyreport import cell, differs, study_report
+from training.studyreport import cell, differs, draw_pairs, study_report
 
 TINY_STUDY = {"variants": ["baseline"], "fractions": [0.5, 1.0], "seeds": [1, 2], "image_size": 48, "max_epochs": 1,
               "scaling_variants": ["baseline"], "backends": ["tensorflow"], "backend_variants": []}
@@ -162,6 +162,24 @@ def test_noise_rule_and_the_answers_it_gives() -> None:
     assert "| baseline | 0.805 ± 0.005 | 0.800 ± 0.000 | -0.005 | no | 2.0 / 3.0 |" in md
     assert r.summary["runs"] == len(runs)
     assert json.loads(json.dumps(r.summary))["input_scaling"]["baseline"]["beyond_noise"] is False
+
+
+def test_scaling_and_backend_pairs_are_drawn_and_placed_under_questions_4_and_5(tmp_path: Path) -> None:
+    runs = runs_for({
+        ("baseline", 1.0, "unit", "tensorflow"): [0.80, 0.81],
+        ("baseline", 1.0, "symmetric", "tensorflow"): [0.84, 0.86],
+        ("baseline", 1.0, "unit", "jax"): [0.80, 0.82],
+    })
+    png = tmp_path / "pairs.png"
+    assert draw_pairs(runs, ["baseline"], ["baseline"], ["tensorflow", "jax"], "unit", png)
+    assert png.stat().st_size > 1000
+    md = study_report(runs, ["baseline"], ["baseline"], ["baseline"], ["tensorflow", "jax"], "unit",
+                      {"baseline": "baseline"}, "curves.png", None, "pairs.png").markdown
+    q4, q5 = md.split("## 4.")[1].split("## 5.")
+    assert "![input scaling and backends](pairs.png)" in q4 and "figure under question 4" in q5
+    # nothing to compare: not in the report, but the file (a DVC output) still exists and says so
+    assert not draw_pairs(runs, [], [], ["tensorflow"], "unit", tmp_path / "none.png")
+    assert (tmp_path / "none.png").is_file()
 
 
 def test_study_commands_run_a_tiny_grid_and_write_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
