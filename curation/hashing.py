@@ -30,6 +30,7 @@ from tqdm import tqdm
 from carid.images import to_rgb
 from curation.dedup import image_hashes
 from curation.focus import MAX_SIDE, edge_stats
+from curation.suspicion import layout_of
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Fingerprint:
     windows: tuple[tuple[int, int], ...] = ()  # (pHash, dHash) of central windows: curation.dedup.WINDOWS
     focus: float = 1.0  # 0-1, higher is sharper, at native resolution: curation.focus (the blurry check)
     flat_share: float = 0.0  # 0-1, share of exactly equal neighbours at native resolution (the graphic check)
+    layout: tuple[float, ...] = ()  # 12x9x3 mean colours, 0-1, of the upright photo: the review's layout order
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
         windows=tuple(windows),
         focus=edges.focus,
         flat_share=edges.flat_share,
+        layout=layout_of(work),
     )
 
 

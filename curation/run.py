@@ -15,7 +15,7 @@ from curation.hashing import fingerprint_many
 from curation.manifests import Photo, find_manifests, read_manifests
 from curation.outputs import Curated
 from curation.quality import QualityThresholds, check_quality
-from curation.suspicion import layout, suspicion
+from curation.suspicion import suspicion
 from curation.verdicts import Measured, apply_decisions, automatic, orphan_problems
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,10 @@ def first_copies(photos: list[Photo]) -> dict[str, Photo]:
     return first
 
 
-def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool) -> tuple[dict[str, Measured],
-                                                                                            list[Problem]]:
-    """Fingerprint, cluster and quality-check each unique image once."""
+def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
+            ) -> tuple[dict[str, Measured], list[Problem], dict[str, np.ndarray]]:
+    """Fingerprint, cluster and quality-check each unique image once; with each readable image's colour layout
+    (from the same decode, in the fingerprint workers)."""
     shas = list(first)
     problems: list[Problem] = []
     paths = [root / first[s].path for s in shas]
@@ -69,6 +70,7 @@ def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
     next_cluster = max(labels, default=-1) + 1
     t = thresholds(p)
     measured: dict[str, Measured] = {}
+    layouts: dict[str, np.ndarray] = {}
     for i, (sha, result) in enumerate(zip(shas, results, strict=True)):
         fp = result.fingerprint
         if fp is None:
@@ -77,13 +79,14 @@ def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
         else:
             measured[sha] = Measured("", fp.width * fp.height, fp.sharpness, tuple(check_quality(fp, t)),
                                      cluster_of[i], rank_of.get(i, 0.0))
-    return measured, problems
+            layouts[sha] = np.asarray(fp.layout, dtype=np.float32)
+    return measured, problems, layouts
 
 
-def suspicion_scores(first: dict[str, Photo], root: Path) -> dict[str, float]:
-    descriptors = {sha: layout(root / ph.path) for sha, ph in first.items()}
-    good = [sha for sha, d in descriptors.items() if d is not None]
-    scores = suspicion(np.stack([descriptors[s] for s in good])) if good else np.zeros(0)  # type: ignore[misc]
+def suspicion_scores(first: dict[str, Photo], layouts: dict[str, np.ndarray]) -> dict[str, float]:
+    """The colour-layout outlier score of each unique image (:mod:`curation.suspicion`); unreadable ones first."""
+    good = [sha for sha in first if sha in layouts]
+    scores = suspicion(np.stack([layouts[s] for s in good])) if good else np.zeros(0)
     out = {sha: float(s) for sha, s in zip(good, scores, strict=True)}
     top = max(out.values(), default=0.0) + 1.0
     return {sha: out.get(sha, top) for sha in first}  # unreadable photos first
@@ -99,9 +102,9 @@ def curate(paths: CuratePaths, p: CurateParams, progress: bool = False) -> Curat
     if not photos:
         raise CurateError(f"the manifests under {paths.raw} list no photos")
     first = first_copies(photos)
-    measured, missing = measure(first, paths.root, p, progress)
+    measured, missing, layouts = measure(first, paths.root, p, progress)
     verdicts, orphans = apply_decisions(automatic(photos, measured, p.check_actions.review()), decisions)
     all_problems = [*manifest_problems, *missing, *problems, *orphan_problems(orphans, str(paths.decisions))]
     for problem in all_problems:
         log.warning("%s", problem)
-    return Curated(verdicts, suspicion_scores(first, paths.root), all_problems, orphans, decisions)
+    return Curated(verdicts, suspicion_scores(first, layouts), all_problems, orphans, decisions)

@@ -3,8 +3,8 @@
 Junk (interiors, wheel and lamp close-ups, documents, scenery) differs from
 the typical listing photo (sky or wall above, ground below, a car in the
 middle) in its coarse colour layout. Each photo gets a tiny layout descriptor
-(mean colour of a 12x9 grid, decoded in JPEG draft mode so it costs little,
-turned upright and with transparency on white by ``carid.images.to_rgb``),
+(mean colour of a 12x9 grid of the fingerprint's own reduced decode, upright and
+with transparency on white by ``carid.images.to_rgb``),
 and its suspicion is its most unusual cell: per cell, the deviation from the
 population's median scaled by the median absolute deviation, squared, and the
 maximum taken. On the demo's 9,758 photos this put 60% of the junk in the first
@@ -16,25 +16,17 @@ score, so it also floats genuinely odd photos of real cars to the top.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image
-
-from carid.images import to_rgb
 
 GRID = (12, 9)
 
 
-def layout(path: Path) -> np.ndarray | None:
-    """The 12x9x3 mean-colour grid of a photo, flattened to floats in 0..1; None if unreadable."""
-    try:
-        with Image.open(path) as img:
-            img.draft("RGB", (img.width // 8, img.height // 8))
-            small = to_rgb(img).resize(GRID, Image.Resampling.BOX)  # upright, transparency on white
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    return np.asarray(small, dtype=np.float32).reshape(-1) / 255.0
+def layout_of(rgb: Image.Image) -> tuple[float, ...]:
+    """The 12x9x3 mean-colour grid of an upright RGB image (a reduced decode will do: box means of box means),
+    flattened to floats in 0..1. The fingerprint computes it from its own decode (curation.hashing)."""
+    small = np.asarray(rgb.resize(GRID, Image.Resampling.BOX), dtype=np.float32).reshape(-1) / 255.0
+    return tuple(float(x) for x in small)
 
 
 def suspicion(descriptors: np.ndarray) -> np.ndarray:
