@@ -44,3 +44,14 @@ def project(tmp_path: Path) -> Path:
 def rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+def run_cli(*args: str) -> str:
+    """``carid ARGS`` in this process; its output, after asserting it succeeded."""
+    from typer.testing import CliRunner
+
+    from carid.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output

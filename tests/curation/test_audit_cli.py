@@ -3,20 +3,15 @@ audit.csv is output only, and a person takes a suggestion through review.csv and
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from curatekit import project, rows
+from curatekit import project, rows, run_cli
 from trainkit import cache_dir_at
-from typer.testing import CliRunner
-
-from carid.cli import app
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +23,11 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def proj(tmp_path: Path, cache: Path) -> Iterator[Path]:
     root = project(tmp_path)
-    old = Path.cwd()
-    os.chdir(root)
-    yield root
-    os.chdir(old)
+    with contextlib.chdir(root):
+        yield root
 
 
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+_run = run_cli
 
 
 def _params(root: Path, **audit: object) -> Path:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import os
 from pathlib import Path
 
 import pytest
-from curatekit import project, rows
+from curatekit import project, rows, run_cli
 from typer.testing import CliRunner
 
 from carid.cli import app
@@ -18,16 +18,11 @@ runner = CliRunner()
 @pytest.fixture
 def proj(tmp_path: Path):  # type: ignore[no-untyped-def]
     root = project(tmp_path)
-    old = Path.cwd()
-    os.chdir(root)
-    yield root
-    os.chdir(old)
+    with contextlib.chdir(root):
+        yield root
 
 
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+_run = run_cli
 
 
 def test_review_fold_keeps_existing_decisions(proj: Path) -> None:
