@@ -255,21 +255,16 @@ class ShardScraper:
                     self.summary.target_reached = True
                     log.info("target of %d photos per class reached", self.job.target_per_class)
                     return
-        except Exception:
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # Ctrl-C: drop the listings that still had photos to start
+                for listing in pending:
+                    for f in listing.futures:
+                        f.cancel()
+                pending = deque(x for x in pending if not any(f.cancelled() for f in x.futures))
+            raise
+        finally:  # the rest of the queue, also after an error (nothing fetched is lost)
             while pending:
                 self._finish(pending.popleft(), bar)
-            raise
-        except BaseException:
-            for listing in pending:
-                for f in listing.futures:
-                    f.cancel()
-            for listing in pending:
-                if not any(f.cancelled() for f in listing.futures):
-                    self._finish(listing, bar)
-            pending.clear()
-            raise
-        while pending:
-            self._finish(pending.popleft(), bar)
 
     def _finish(self, listing: _Listing, bar: tqdm) -> None:
         """Wait for one listing's photos and enter it in the manifest."""
