@@ -255,10 +255,24 @@ def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants:
     return StudyReport("\n".join(md).rstrip("\n") + "\n", summary)
 
 
+def _placeholder(png: Path, text: str) -> None:
+    """A small figure that says why a plot is empty: DVC expects every declared plot file to exist."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig = plt.figure(figsize=(4.5, 1))
+    fig.text(0.5, 0.5, text, ha="center", va="center")
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
 def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scaling: str, curves_png: Path,
                fit_png: Path) -> bool:
     """Learning curves into ``curves_png``; per-epoch train / val curves of the full-train runs into ``fit_png``
-    (False: no run has its curves)."""
+    (False: no run has its curves; the file then says so, as DVC expects the output)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -290,6 +304,7 @@ def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scali
 
     fits = {v: fit_from_run(r) for v, r in full_runs(runs, backend, scaling).items()}
     if not fits:
+        _placeholder(fit_png, "no full-train run with per-epoch curves in this grid")
         return False
     fig, axes = plt.subplots(1, len(fits), figsize=(3.2 * len(fits), 3), sharey=True, squeeze=False)
     for ax, (v, f) in zip(axes[0], fits.items(), strict=True):
@@ -327,10 +342,7 @@ def draw_pairs(runs: Sequence[Run], scaling_variants: Sequence[str], backend_var
 
     png.parent.mkdir(parents=True, exist_ok=True)
     if not any(got for sides in cells for _, got in sides):
-        fig = plt.figure(figsize=(4, 1))
-        fig.text(0.5, 0.5, "no scaling or backend pairs in this grid", ha="center", va="center")
-        fig.savefig(png, dpi=100)
-        plt.close(fig)
+        _placeholder(png, "no scaling or backend pairs in this grid")
         return False
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), sharey=True, squeeze=False)
     for ax, (title, variants, _), sides in zip(axes[0], panels, cells, strict=True):

@@ -26,7 +26,7 @@ from training.study import (
     subsample,
     validation_every,
 )
-from training.studyreport import cell, differs, draw_pairs, study_report
+from training.studyreport import cell, differs, draw_pairs, draw_plots, study_report
 
 TINY_STUDY = {"variants": ["baseline"], "fractions": [0.5, 1.0], "seeds": [1, 2], "image_size": 48, "max_epochs": 1,
               "scaling_variants": ["baseline"], "backends": ["tensorflow"], "backend_variants": []}
@@ -204,3 +204,12 @@ def test_study_commands_run_a_tiny_grid_and_write_the_report(tmp_path: Path, mon
     assert (root / "data/report.md").read_text(encoding="utf-8") == "# carid report\n"
     assert (root / "data/study/learning_curves.png").stat().st_size > 1000
     assert "# What the study asked, measured" in (root / "data/study/report.md").read_text(encoding="utf-8")
+
+
+def test_a_grid_without_per_epoch_curves_still_writes_every_declared_plot(tmp_path: Path) -> None:
+    runs = runs_for({("baseline", 0.5, "unit", "tensorflow"): [0.70, 0.71],
+                     ("baseline", 1.0, "unit", "tensorflow"): [0.80, 0.81]})
+    curves, fit = tmp_path / "learning_curves.png", tmp_path / "fit_curves.png"
+    assert not draw_plots(runs, ["baseline"], "tensorflow", "unit", curves, fit)
+    assert curves.stat().st_size > 1000
+    assert fit.is_file()  # a DVC plot output: it says why it is empty instead of going missing
