@@ -238,11 +238,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         assert all(fp is not None for fp in fps)
         full = [(fp.phash, fp.dhash) for fp in fps if fp]
         start = time.perf_counter()
-        found = near_duplicate_clusters([it.path for it in items], [fp for fp in fps if fp], dedup_params(p))
+        found = near_duplicate_clusters([it.path for it in items], [fp for fp in fps if fp], dedup_params(p), p.workers)
         seconds = time.perf_counter() - start
         baseline = cluster(full, 10, 64)
         keep_start = time.perf_counter()
-        ranks = keep_ranks(found, [it.path for it in items])
+        ranks = keep_ranks(found, [it.path for it in items], p.workers)
         keep_seconds = time.perf_counter() - keep_start
     ours, base = evaluate(items, found.labels), evaluate(items, baseline)
     print(f"\n{len(items)} photos: {len(PHOTOS)} originals x ({len(EDITS)} edits + itself + 2 look-alike negatives);"

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from carid.images import to_rgb
 from curation.dedup import image_hashes
 from curation.focus import MAX_SIDE, edge_stats
+from curation.pool import one_blas_thread
 from curation.suspicion import layout_of
 
 log = logging.getLogger(__name__)
@@ -185,18 +186,12 @@ def _chunksize(n: int, workers: int) -> int:
     return max(1, min(64, n // (workers * 8)))
 
 
-def _one_blas_thread() -> None:
-    """Worker initializer: the hashes' matrix products are small, and BLAS threads would only fight the other
-    workers for the same cores."""
-    threadpool_limits(1)
-
-
 def _results(paths: list[Path], workers: int) -> Iterator[HashResult]:
     if workers <= 1 or len(paths) < 2 * workers:
         with threadpool_limits(1):
             yield from map(fingerprint_file, paths)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_one_blas_thread) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=one_blas_thread) as pool:
         yield from pool.map(fingerprint_file, paths, chunksize=_chunksize(len(paths), workers))
 
 

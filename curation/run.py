@@ -63,9 +63,9 @@ def measure(first: dict[str, Photo], root: Path, p: CurateParams, progress: bool
     results = fingerprint_many(paths, workers=p.workers, progress=progress)
     readable = [(i, r.fingerprint) for i, r in enumerate(results) if r.fingerprint is not None]
     readable_paths = [paths[i] for i, _ in readable]
-    found = near_duplicate_clusters(readable_paths, [fp for _, fp in readable], dedup_params(p))
+    found = near_duplicate_clusters(readable_paths, [fp for _, fp in readable], dedup_params(p), p.workers)
     labels = found.labels
-    rank_of = {readable[k][0]: r for k, r in keep_ranks(found, readable_paths).items()}
+    rank_of = {readable[k][0]: r for k, r in keep_ranks(found, readable_paths, p.workers).items()}
     cluster_of = {i: c for (i, _), c in zip(readable, labels, strict=True)}
     next_cluster = max(labels, default=-1) + 1
     t = thresholds(p)

@@ -40,7 +40,7 @@ def find_leaks(splits: dict[str, list[Photo]], root: Path, p: CurateParams, prog
     if unreadable:
         raise LeakageError(f"cannot check leakage: {len(unreadable)} photo(s) unreadable, first {unreadable[0]}")
     fingerprints = [r.fingerprint for r in results if r.fingerprint is not None]
-    labels = near_duplicate_clusters(paths, fingerprints, dedup_params(p)).labels
+    labels = near_duplicate_clusters(paths, fingerprints, dedup_params(p), p.workers).labels
     train_of: dict[int, str] = {}
     for (name, photo), label in zip(entries, labels, strict=True):
         if name == "train":
