@@ -24,14 +24,18 @@ What each photo gets:
   steadier estimate than one photo's.
 - **Other models nearby** (:func:`other_model_near`): the share of photos of other-model listings among a photo's
   nearest photos of its own label or of other-model listings. Photos of other models (a Baleno, a Dzire in a Swift
-  or WagonR listing) are the junk the review finds last: at seed 7, 39 of the last 40 junk photos in review order
-  were such photos, and the classifier's P(other-model) tells them from clean photos with an AUC of about 0.7 only.
+  or WagonR listing) are the junk the review finds last: on 128-px embeddings, 39 of the last 40 junk photos in
+  review order at seed 7; on the 224-px ones of ``audit.embed_size``, every junk photo past the first 15% of the
+  review at seeds 7, 11 and 23 (51, 40 and 23 of them). The classifier's P(other-model) tells them from clean photos
+  with an AUC of about 0.7 at either size (128 / 224 px: 0.69 / 0.74 at seed 7, 0.69 / 0.69 at seed 11).
 - **One suspicion score** in 0..1 and a **suggested action** with its reason (:func:`suggest`). A relabel needs
   three things to agree: the classifier (out-of-fold P of the other target), the photo's neighbours (most of its
   nearest accepted photos carry the other target's label) and a car-like photo that is not near other models. At
-  seed 7 (the tuning seed) this took relabel precision from 0.67 (39 suggestions) to 0.93 (14), recall from 0.13
-  to 0.06; held out, 0.86 (14) at seed 11 and 0.62 (13) at seed 23 (half size), where the false ones are clean
-  photos that look like the other model, which the classifier and the neighbours agree on.
+  seed 7 (the tuning seed, 128-px embeddings) this took relabel precision from 0.67 (39 suggestions) to 0.93 (14),
+  recall from 0.13 to 0.06; held out, 0.86 (14) at seed 11 and 0.62 (13) at seed 23 (half size), where the false
+  ones were clean photos that look like the other model, which the classifier and the neighbours agree on. On the
+  224-px embeddings (same settings): 0.95 (20) at seed 7, 0.95 (19) at seed 11, 1.0 (13) at seed 23; recall 0.09 /
+  0.10 / 0.15.
 - The **nearest accepted neighbours of each class**, so that the review can show a photo beside them.
 """
 
@@ -77,7 +81,9 @@ class AuditSettings:
     #: k of the class-conditional neighbour score :func:`other_model_near` (chosen at seed 7 from 5 / 10 / 20 / 30:
     #: read-to-catch-95% 0.311 / 0.307 / 0.317 / 0.320 against 0.336 without it, on a 128-component PCA stand-in of
     #: the classifier; with the real classifier 0.312 against 0.332. Held out: 0.303 against 0.314 at seed 11, 0.330
-    #: against 0.330 at seed 23 (half size): a small gain, far from the 0.15 target)
+    #: against 0.330 at seed 23 (half size): a small gain, far from the 0.15 target). These settings were chosen on
+    #: 128-px embeddings and kept, not searched again, at ``audit.embed_size`` 224, where read-to-catch-95% is 0.248
+    #: at seed 7 and, held out, 0.248 at seed 11 and 0.287 at seed 23 (junk in the first 20%: 0.934 / 0.947 / 0.935)
     other_near_k: int = 10
     #: a relabel also needs this share of the photo's ``other_near_k`` nearest accepted photos to carry the other
     #: target's label (a photo of the other model sits among that model's photos); set at seed 7, not searched.
