@@ -281,8 +281,7 @@ def evidence_of(luma: np.ndarray, value: np.ndarray | None = None) -> Evidence:
     inside = content_window(luma)
     windows = (FULL, *WINDOWS) if inside is None else (FULL, *WINDOWS, inside)
     image = Image.fromarray(luma.astype(np.float32), "F")
-    return Evidence(luma, _thumbs(image, windows), windows, image,
-                    imagehash.phash(Image.fromarray(luma).convert("L"), hash_size=16), value)
+    return Evidence(luma, _thumbs(image, windows), windows, image, _phash256(luma, FULL), value)
 
 
 def load_evidence(path: Path) -> Evidence | None:
@@ -345,10 +344,14 @@ def _polish(crop: Evidence, target: np.ndarray, best: tuple[float, tuple[float, 
     return best
 
 
+def _phash256(plane: np.ndarray, window: tuple[float, float, float, float]) -> imagehash.ImageHash:
+    """256-bit pHash of the region ``window`` of a float luma or value plane."""
+    return imagehash.phash(Image.fromarray(_region(plane, window)).convert("L"), hash_size=16)
+
+
 def _distance256(crop: Evidence, window: tuple[float, float, float, float], whole: Evidence) -> int:
     """256-bit pHash distance between ``crop``'s region ``window`` and ``whole``'s full image."""
-    region = Image.fromarray(_region(crop.luma, window)).convert("L")
-    return int(imagehash.phash(region, hash_size=16) - whole.phash256)
+    return int(_phash256(crop.luma, window) - whole.phash256)
 
 
 def _value_check(crop: Evidence, window: tuple[float, float, float, float], whole: Evidence) -> tuple[float, int]:
@@ -361,11 +364,9 @@ def _value_check(crop: Evidence, window: tuple[float, float, float, float], whol
     1. Held out, seed 11 (990 such pairs): 5 true (hue copies and a heavy crop), no false one."""
     if crop.value is None or whole.value is None:
         return -2.0, 256
-    plane = Image.fromarray(crop.value, "F")
-    ncc = float(_thumbs(plane, [window])[0] @ _thumbs(Image.fromarray(whole.value, "F"), [FULL])[0])
-    a = imagehash.phash(Image.fromarray(_region(crop.value, window)).convert("L"), hash_size=16)
-    b = imagehash.phash(Image.fromarray(whole.value).convert("L"), hash_size=16)
-    return ncc, int(a - b)
+    ncc = float(_thumbs(Image.fromarray(crop.value, "F"), [window])[0]
+                @ _thumbs(Image.fromarray(whole.value, "F"), [FULL])[0])
+    return ncc, int(_phash256(crop.value, window) - _phash256(whole.value, FULL))
 
 
 def match(a: Evidence, b: Evidence) -> Match:
@@ -388,14 +389,14 @@ def match(a: Evidence, b: Evidence) -> Match:
         if float(scores[top]) > best[0]:
             best = (float(scores[top]), tries[top])
     distance = _distance256(crop, best[1], whole)
-    if best[0] >= POLISH_FROM and distance > POLISH_ABOVE:
-        polished = _polish(crop, target, best)
+    value_ncc, value_distance = -2.0, 256
+    if best[0] >= POLISH_FROM and distance > POLISH_ABOVE:  # promising, but luma has not settled it
+        polished = _polish(crop, target, best)  # only ever raises the correlation
         if polished[1] != best[1]:
             best, distance = polished, _distance256(crop, polished[1], whole)
+        if distance > POLISH_ABOVE:  # still not: the value planes may
+            value_ncc, value_distance = _value_check(crop, best[1], whole)
     wa, wb = (FULL, best[1]) if flipped else (best[1], FULL)
-    value_ncc, value_distance = -2.0, 256
-    if best[0] >= POLISH_FROM and distance > POLISH_ABOVE:  # luma has not settled it: the value planes may
-        value_ncc, value_distance = _value_check(crop, best[1], whole)
     return Match(best[0], distance, wa, wb, value_ncc, value_distance)
 
 

@@ -26,7 +26,7 @@ def layout_of(rgb: Image.Image) -> tuple[float, ...]:
     """The 12x9x3 mean-colour grid of an upright RGB image (a reduced decode will do: box means of box means),
     flattened to floats in 0..1. The fingerprint computes it from its own decode (curation.hashing)."""
     small = np.asarray(rgb.resize(GRID, Image.Resampling.BOX), dtype=np.float32).reshape(-1) / 255.0
-    return tuple(float(x) for x in small)
+    return tuple(small.tolist())  # the same Python floats as float(x) per cell, without a generator
 
 
 def suspicion(descriptors: np.ndarray) -> np.ndarray:
