@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from training.fitcurves import Fit, diagnosis
 from training.study import Run
@@ -255,12 +256,19 @@ def study_report(runs: Sequence[Run], variants: Sequence[str], scaling_variants:
     return StudyReport("\n".join(md).rstrip("\n") + "\n", summary)
 
 
-def _placeholder(png: Path, text: str) -> None:
-    """A small figure that says why a plot is empty: DVC expects every declared plot file to exist."""
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend, imported on first use (the report itself needs no plots)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _placeholder(png: Path, text: str) -> None:
+    """A small figure that says why a plot is empty: DVC expects every declared plot file to exist."""
+    plt = _pyplot()
 
     png.parent.mkdir(parents=True, exist_ok=True)
     fig = plt.figure(figsize=(4.5, 1))
@@ -273,10 +281,7 @@ def draw_plots(runs: Sequence[Run], variants: Sequence[str], backend: str, scali
                fit_png: Path) -> bool:
     """Learning curves into ``curves_png``; per-epoch train / val curves of the full-train runs into ``fit_png``
     (False: no run has its curves; the file then says so, as DVC expects the output)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, metric in zip(axes, ("val_accuracy", "test_accuracy"), strict=True):
@@ -335,10 +340,7 @@ def draw_pairs(runs: Sequence[Run], scaling_variants: Sequence[str], backend_var
                 [(b, {"backend": b, "scaling": scaling}) for b in backends])] if len(backends) > 1 else []
     cells = [[(name, {k: c for k, c in group(runs, "test_accuracy", fraction=1.0, **match).items() if k[0] in variants})
               for name, match in sides] for _, variants, sides in panels]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     png.parent.mkdir(parents=True, exist_ok=True)
     if not any(got for sides in cells for _, got in sides):
