@@ -161,8 +161,20 @@ def _hash_matrices(width: int, height: int, boxes: tuple[tuple[int, int, int, in
 
 
 def _levels(fixed: np.ndarray) -> np.ndarray:
-    """Fixed-point sums to 8-bit levels as Pillow's ``clip8`` does: add a half, shift, clip to 0-255."""
-    return np.clip(np.floor((fixed + _HALF) * _UNIT), 0.0, 255.0)
+    """Fixed-point sums to 8-bit levels as Pillow's ``clip8`` does: add a half, shift, clip to 0-255. Works in place
+    on ``fixed`` (a product's fresh array) and returns it."""
+    fixed += _HALF
+    fixed *= _UNIT
+    np.floor(fixed, out=fixed)
+    return np.clip(fixed, 0.0, 255.0, out=fixed)
+
+
+def _above_median(rows: np.ndarray) -> np.ndarray:
+    """``rows > np.median(rows, axis=1)`` for rows of an even length, from one sort: the median of an even count is
+    the mean of its two middle values, as np.median computes it, at a fifth of np.median's cost on 64 values."""
+    s = np.sort(rows, axis=1)
+    mid = rows.shape[1] // 2
+    return rows > (s[:, mid - 1:mid] + s[:, mid:mid + 1]) / 2
 
 
 def image_hashes(luma: np.ndarray) -> tuple[tuple[int, int], ...]:
@@ -191,7 +203,7 @@ def image_hashes(luma: np.ndarray) -> tuple[tuple[int, int], ...]:
     big = _levels(np.matmul(vp, rows[:, :, :_PHASH_SIDE]))
     small = _levels(np.matmul(vd, rows[:, :, _PHASH_SIDE:]))
     low = np.matmul(np.matmul(_DCT8, big), _DCT8.T).reshape(k, 64)
-    p_bits = low > np.median(low, axis=1, keepdims=True)
+    p_bits = _above_median(low)
     d_bits = (small[:, :, 1:] > small[:, :, :-1]).reshape(k, 64)
     p = np.packbits(p_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
     d = np.packbits(d_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
@@ -215,8 +227,8 @@ def content_window(luma: np.ndarray) -> tuple[float, float, float, float] | None
     h, w = luma.shape
     if h < 8 or w < 8:
         return None
-    edges = (luma[:1], luma[-1:], luma[:, :1].T, luma[:, -1:].T)
-    if not all(_uniform_run(edge) for edge in edges):  # most photos: some outermost line is not one colour
+    # most photos: some outermost line is not one colour (first and last rows, then columns, two lines a call)
+    if _uniform_run(luma[[0, -1]]) < 2 or _uniform_run(luma[:, [0, -1]].T) < 2:
         return None
     top, bottom = _uniform_run(luma[: h // 4]), _uniform_run(luma[::-1][: h // 4])
     left, right = _uniform_run(luma.T[: w // 4]), _uniform_run(luma.T[::-1][: w // 4])

@@ -48,15 +48,20 @@ def _lines(n: int) -> np.ndarray:
 
 def _axis(rows: np.ndarray) -> tuple[int, int, int, int]:
     """(sum DF, sum of what the re-blur removes x h, flat differences, differences) along axis 1 of ``rows``."""
-    g = rows.astype(np.int16)
-    df = np.abs(np.diff(g, axis=1))
-    flat, total = int(np.count_nonzero(df == 0)), df.size
+    g = rows.astype(np.int16)  # every value below stays within int16: at most REBLUR * 255; sums are int64
+    df = np.diff(g, axis=1)
+    np.abs(df, out=df)
+    total = df.size
+    flat = total - int(np.count_nonzero(df))
     if g.shape[1] <= REBLUR:
         return 0, 0, flat, total
-    db = np.abs(g[:, REBLUR:] - g[:, :-REBLUR])  # h x the variation of the h-pixel mean
+    db = g[:, REBLUR:] - g[:, :-REBLUR]  # h x the variation of the h-pixel mean
+    np.abs(db, out=db)
     k = (REBLUR - 1) // 2
-    dfa = df[:, k:k + db.shape[1]].astype(np.int32)
-    removed = np.maximum(0, REBLUR * dfa - db)
+    dfa = df[:, k:k + db.shape[1]]
+    removed = dfa * REBLUR
+    removed -= db
+    np.maximum(removed, 0, out=removed)
     return int(dfa.sum()), int(removed.sum()), flat, total
 
 
