@@ -18,20 +18,22 @@ Both methods are shown: carid (``curation.dedup.near_duplicate_clusters`` with p
 and a plain 64-bit pHash at distance 10 (single-link clusters of that relation, no dHash, no verification).
 The keep-the-original rate is the share of originals, among those whose cluster holds more than one photo,
 that ``curation.verdicts.keepers`` keeps (ranked by ``curation.dedup.keep_ranks``). Off-centre crops are printed
-on their own lines as beyond scope, with the reason, and left out of the minimum recall.
+on their own lines as beyond scope, with the reason, and left out of the minimum recall. Last, edits that clip more
+than the in-scope brightness +30% are checked pair by pair, with and without the tone-matched route.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import io
 import re
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +43,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from carid.params import load_params
 from curation.cluster import cluster
-from curation.dedup import dedup_params, keep_ranks, near_duplicate_clusters
+from curation.dedup import (
+    DedupParams,
+    Evidence,
+    confirmed,
+    decode_planes,
+    dedup_params,
+    evidence_of,
+    keep_ranks,
+    match,
+    near_duplicate_clusters,
+)
 from curation.hashing import fingerprint_many
 from curation.verdicts import Measured, keepers
 
@@ -159,6 +171,16 @@ EDITS: tuple[Edit, ...] = (
     Edit("frame-10%-white", s(lambda i: frame(i, 0.10, (255, 255, 255)))),
     Edit("frame-10%-black", s(lambda i: frame(i, 0.10, (0, 0, 0)))),
 )
+#: Edits that clip more than the in-scope +-30% do, checked pair by pair (original against copy, no clustering, so
+#: that they cannot chain an in-scope copy into its cluster): the tone route (curation.dedup._tone_distance) was
+#: chosen on brightness +30% alone, so these show it on clipping it was not chosen on.
+CLIPPING: tuple[Edit, ...] = (
+    Edit("brightness+40%", s(lambda i: ImageEnhance.Brightness(i).enhance(1.4))),
+    Edit("brightness+50%", s(lambda i: ImageEnhance.Brightness(i).enhance(1.5))),
+    Edit("brightness+60%", s(lambda i: ImageEnhance.Brightness(i).enhance(1.6))),
+    Edit("contrast+70%", s(lambda i: ImageEnhance.Contrast(i).enhance(1.7))),
+    Edit("brightness+30%,crop-10%", s(lambda i: crop(ImageEnhance.Brightness(i).enhance(1.3), .1, .1, .1, .1))),
+)
 
 
 @dataclass(frozen=True)
@@ -220,6 +242,27 @@ def evaluate(items: Sequence[Item], labels: Sequence[int]) -> tuple[dict[str, fl
     return recall, (tp / (tp + fp) if tp + fp else 1.0), tp + fp
 
 
+def evidence(img: Image.Image) -> Evidence:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=92)
+    return evidence_of(*decode_planes(buf.getvalue()))
+
+
+def clipping_pairs(p: DedupParams) -> dict[str, tuple[int, int]]:
+    """Per :data:`CLIPPING` edit: how many of the originals' copies verification confirms, with the tone route and
+    without it (``verify_tone_phash256_max`` -1)."""
+    off = replace(p, verify_tone_phash256_max=-1)
+    out = {e.name: (0, 0) for e in CLIPPING}
+    rng = np.random.default_rng(0)
+    for img in originals().values():
+        a = evidence(img)
+        for e in CLIPPING:
+            m = match(a, evidence(e.apply(img, rng)), tone_from=p.verify_ncc_min)
+            on, without = out[e.name]
+            out[e.name] = (on + confirmed(m, p), without + confirmed(m, off))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -268,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"keep-the-original: {kept} of {len(origs)} multi-photo clusters holding an original keep it "
           f"({kept / max(1, len(origs)):.2f}); kept instead: "
           f"{', '.join(f'{k} x{v}' for k, v in chosen.most_common() if k != 'original') or 'none'}")
+    print(f"\nstronger clipping, pair by pair (original against copy), of {len(PHOTOS)}: with the tone route / "
+          "without it")
+    for name, (on, without) in clipping_pairs(dedup_params(p)).items():
+        print(f"{name:24s} {on:3d} / {without:3d}")
 
 
 if __name__ == "__main__":
