@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -321,6 +321,7 @@ class Match:
     value_ncc: float = -2.0  # the value planes at the same alignment (-2, 256: not compared, see _value_check)
     value_phash256: int = 256
     tone_phash256: int = 256  # the aligned regions' distance after matching tone curves (256: not compared)
+    full_ncc: float = -2.0  # correlation of the two full images' thumbnails (the keep rule: did a window fit better?)
 
 
 def _shifted(window: tuple[float, float, float, float], dx: float, dy: float,
@@ -440,7 +441,7 @@ def match(a: Evidence, b: Evidence, tone_from: float = 0.95) -> Match:
             if best[0] >= tone_from:
                 tone_distance = _tone_distance(crop, best[1], whole)
     wa, wb = (FULL, best[1]) if flipped else (best[1], FULL)
-    return Match(best[0], distance, wa, wb, value_ncc, value_distance, tone_distance)
+    return Match(best[0], distance, wa, wb, value_ncc, value_distance, tone_distance, float(scores_ab[0]))
 
 
 def confirmed(m: Match, p: DedupParams) -> bool:
@@ -489,7 +490,6 @@ def components(n: int, edges: np.ndarray) -> list[int]:
 @dataclass(frozen=True)
 class Clusters:
     labels: list[int]  # cluster index per photo, numbered by first appearance
-    evidence: Mapping[int, Evidence]  # photos that were in a candidate pair (pooled: decoded again on first use)
     confirmed: list[tuple[int, int, Match]]  # the verified pairs
 
 
@@ -502,33 +502,6 @@ class Hashed(Protocol):
     def dhash(self) -> int: ...
     @property
     def windows(self) -> tuple[tuple[int, int], ...]: ...
-
-
-class LazyEvidence(Mapping[int, Evidence]):
-    """The evidence of ``paths``' photos, each decoded on first use and then kept. :func:`load_evidence` is
-    deterministic, so this is the evidence verification saw in its worker processes; sending every photo's evidence
-    back from them (about 180 kB a photo) would cost more than decoding again the few the keep rule reads."""
-
-    def __init__(self, paths: Mapping[int, Path]) -> None:
-        self._paths = paths
-        self._loaded: dict[int, Evidence] = {}
-
-    def __getitem__(self, i: int) -> Evidence:
-        if i not in self._loaded:
-            e = load_evidence(self._paths[i])
-            if e is None:
-                raise KeyError(i)
-            self._loaded[i] = e
-        return self._loaded[i]
-
-    def __contains__(self, i: object) -> bool:
-        return i in self._paths
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
 
 
 # Candidate pairs below which verification runs in the calling process. Starting a pool took 0.03-0.06 s on the shared
@@ -547,8 +520,8 @@ class _VerifyJob:
     params: DedupParams
 
 
-def _verify(job: _VerifyJob) -> tuple[list[tuple[int, Match]], dict[int, Evidence]]:
-    """The confirmed pairs of ``job`` as (candidate index, match), and the evidence of its readable photos."""
+def _verify(job: _VerifyJob) -> list[tuple[int, Match]]:
+    """The confirmed pairs of ``job`` as (candidate index, match); the evidence is decoded here and dropped."""
     ev = {i: e for i in sorted(job.paths) if (e := load_evidence(job.paths[i])) is not None}
     kept: list[tuple[int, Match]] = []
     for k, i, j in job.pairs:
@@ -556,13 +529,7 @@ def _verify(job: _VerifyJob) -> tuple[list[tuple[int, Match]], dict[int, Evidenc
             m = match(ev[i], ev[j], tone_from=job.params.verify_ncc_min)
             if confirmed(m, job.params):
                 kept.append((k, m))
-    return kept, ev
-
-
-def _verify_in_worker(job: _VerifyJob) -> tuple[list[tuple[int, Match]], list[int]]:
-    """:func:`_verify` in a worker process: the evidence stays there, only which photos had some comes back."""
-    kept, ev = _verify(job)
-    return kept, list(ev)
+    return kept
 
 
 def _verify_jobs(cands: np.ndarray, paths: Sequence[Path], p: DedupParams, chunks: int) -> list[_VerifyJob]:
@@ -589,26 +556,20 @@ def near_duplicate_clusters(paths: Sequence[Path], fingerprints: Sequence[Hashed
     hashes, confirmed pair by pair on the decoded photos, then connected components.
 
     With ``workers`` > 1 and at least :data:`POOL_MIN_PAIRS` candidate pairs, the verification (decodes and
-    matches) runs in that many processes, a connected component of candidates per job; the confirmed pairs, the
-    clusters and the evidence's contents are the same as in one process, and the evidence is then a
-    :class:`LazyEvidence` of the photos that had some."""
+    matches) runs in that many processes, a connected component of candidates per job; the confirmed pairs and the
+    clusters are the same as in one process. The decoded evidence is dropped once a job is verified: what the keep
+    rule needs of it travels in each :class:`Match`."""
     cands = candidate_pairs([(f.phash, f.dhash) for f in fingerprints], [f.windows for f in fingerprints], p)
-    ev: Mapping[int, Evidence]
     if workers > 1 and len(cands) >= POOL_MIN_PAIRS:
-        found: list[tuple[int, Match]] = []
-        readable: dict[int, Path] = {}
-        jobs = _verify_jobs(cands, paths, p, workers * CHUNKS_PER_WORKER)
-        for kept_k, loaded in pool_map(_verify_in_worker, jobs, workers):
-            found.extend(kept_k)
-            readable.update((i, paths[i]) for i in loaded)
-        ev = LazyEvidence(dict(sorted(readable.items())))
+        found = [km for kept_k in pool_map(_verify, _verify_jobs(cands, paths, p, workers * CHUNKS_PER_WORKER), workers)
+                 for km in kept_k]
     else:
         pairs = [(k, i, j) for k, (i, j) in enumerate(cands.tolist())]
-        found, ev = _verify(_VerifyJob(pairs, {i: paths[i] for _, a, b in pairs for i in (a, b)}, p))
+        found = _verify(_VerifyJob(pairs, {i: paths[i] for _, a, b in pairs for i in (a, b)}, p))
     kept = [(int(cands[k, 0]), int(cands[k, 1]), m) for k, m in sorted(found, key=lambda km: km[0])]
     edges = np.array([(i, j) for i, j, _ in kept], dtype=np.int64).reshape(-1, 2)
     log.info("near duplicates: %d photos, %d candidate pairs, %d confirmed", len(paths), len(cands), len(kept))
-    return Clusters(components(len(paths), edges), ev, kept)
+    return Clusters(components(len(paths), edges), kept)
 
 
 def dedup_params(p: CurateParams) -> DedupParams:
@@ -784,7 +745,7 @@ def keep_ranks(found: Clusters, paths: Sequence[Path], workers: int = 1) -> dict
             ranked.update(zip(chunk, out, strict=True))
         results = [ranked[k] for k in range(len(jobs))]
     else:
-        results = [_cluster_ranks(job, found.evidence) for job in jobs]
+        results = [_cluster_ranks(job) for job in jobs]
     ranks: dict[int, float] = {}
     for r in results:
         ranks.update(r)
@@ -807,11 +768,11 @@ class _RankJob:
 
 
 def _rank_in_worker(jobs: list[_RankJob]) -> list[dict[int, float]]:
-    """:func:`_cluster_ranks` of each job in a worker process, the evidence decoded there when needed."""
-    return [_cluster_ranks(job, LazyEvidence(job.paths)) for job in jobs]
+    """:func:`_cluster_ranks` of each job in a worker process."""
+    return [_cluster_ranks(job) for job in jobs]
 
 
-def _cluster_ranks(job: _RankJob, evidence: Mapping[int, Evidence]) -> dict[int, float]:
+def _cluster_ranks(job: _RankJob) -> dict[int, float]:
     """:func:`keep_ranks` for one cluster (the rule's steps are there)."""
     views = {i: v for i in job.group if (v := keep_view(job.paths[i])) is not None}
     fov: dict[int, int] = dict.fromkeys(views, 0)
@@ -819,8 +780,7 @@ def _cluster_ranks(job: _RankJob, evidence: Mapping[int, Evidence]) -> dict[int,
     for i, j, m in job.pairs:
         if i not in views or j not in views or (side := _contains(m)) is None:
             continue
-        full_ncc = float(evidence[i].thumbs[0] @ evidence[j].thumbs[0])
-        if m.ncc - full_ncc < CONTAIN_GAIN:  # the full images match about as well: same view, no crop
+        if m.ncc - m.full_ncc < CONTAIN_GAIN:  # the full images match about as well: same view, no crop
             continue
         holder, held = (i, j) if side[0] == 0 else (j, i)
         framed = _is_frame_of(frames[holder], side[1]) or _ring_is_flat(views[holder], side[1])
