@@ -177,21 +177,26 @@ def not_car_scores(imagenet: np.ndarray, z: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(own[idx].mean(axis=1), dtype=np.float64)
 
 
-def nearest_by_class(z: np.ndarray, labels: Sequence[str], n: int) -> dict[str, np.ndarray]:
-    """Per target class: (rows, n) indices of each row's nearest rows of that class, itself excluded (-1: none)."""
+def nearest_others(z: np.ndarray, ref: np.ndarray, queries: np.ndarray, k: int) -> list[list[int]]:
+    """Per row of ``z`` in ``queries``: its ``k`` nearest rows among ``ref`` (indices into ``z``), nearest first,
+    the row itself left out (so k + 1 are searched; fewer come back when ``ref`` is small)."""
     from sklearn.neighbors import NearestNeighbors
 
+    want = min(k + 1, len(ref))
+    if not want or not len(queries):
+        return [[] for _ in queries]
+    _, idx = NearestNeighbors(n_neighbors=want).fit(z[ref]).kneighbors(z[queries])
+    return [[int(j) for j in row if j != q][:k] for q, row in zip(queries.tolist(), ref[idx], strict=True)]
+
+
+def nearest_by_class(z: np.ndarray, labels: Sequence[str], n: int) -> dict[str, np.ndarray]:
+    """Per target class: (rows, n) indices of each row's nearest rows of that class, itself excluded (-1: none)."""
     lab = np.asarray(labels)
     out: dict[str, np.ndarray] = {}
     for cls in TARGETS:
-        members = np.flatnonzero(lab == cls)
         found = np.full((len(z), n), -1, dtype=np.int64)
-        want = min(n + 1, len(members))
-        if want:
-            _, idx = NearestNeighbors(n_neighbors=want).fit(z[members]).kneighbors(z)
-            for i, row in enumerate(members[idx]):
-                picks = [j for j in row if j != i][:n]
-                found[i, : len(picks)] = picks
+        for i, picks in enumerate(nearest_others(z, np.flatnonzero(lab == cls), np.arange(len(z)), n)):
+            found[i, : len(picks)] = picks
         out[cls] = found
     return out
 
@@ -202,8 +207,6 @@ def other_model_near(z: np.ndarray, labels: Sequence[str], audited: np.ndarray, 
     WagonR listing sits among Swift photos, so its plain neighbours say "swift"; among WagonR and other-model photos
     its neighbours are other-model photos. Hand-written (a few lines over scikit-learn's NearestNeighbors) because
     cleanlab's OOD score has no class-conditional reference set. 0 where there are no other-model rows."""
-    from sklearn.neighbors import NearestNeighbors
-
     lab = np.asarray(labels)
     a = np.flatnonzero(audited)
     out = np.zeros(len(a))
@@ -213,29 +216,22 @@ def other_model_near(z: np.ndarray, labels: Sequence[str], audited: np.ndarray, 
     for cls in TARGETS:
         ref = np.flatnonzero(is_other | ((lab == cls) & audited))
         rows = np.flatnonzero(lab[a] == cls)
-        kk = min(k + 1, len(ref))
-        if not len(rows) or kk < 2:
+        if len(ref) < 2:
             continue
-        _, idx = NearestNeighbors(n_neighbors=kk).fit(z[ref]).kneighbors(z[a[rows]])
-        for r, nb in zip(rows, ref[idx], strict=True):
-            picks = [j for j in nb if j != a[r]][:k]
+        for r, picks in zip(rows, nearest_others(z, ref, a[rows], k), strict=True):
             out[r] = float(np.mean(is_other[picks]))
     return out
 
 
 def other_target_agreement(z: np.ndarray, labels: Sequence[str], k: int) -> np.ndarray:
     """Per row of ``z`` (audited rows only): the share of its ``k`` nearest other rows labelled the other target."""
-    from sklearn.neighbors import NearestNeighbors
-
     lab = np.asarray(labels)
-    kk = min(k + 1, len(z))
-    if kk < 2:
-        return np.zeros(len(z))
-    _, idx = NearestNeighbors(n_neighbors=kk).fit(z).kneighbors(z)
     out = np.zeros(len(z))
-    for i, nb in enumerate(idx):
+    if len(z) < 2:
+        return out
+    every = np.arange(len(z))
+    for i, picks in enumerate(nearest_others(z, every, every, k)):
         other = TARGETS[1 - TARGETS.index(str(lab[i]))]
-        picks = [j for j in nb if j != i][:k]
         out[i] = float(np.mean(lab[picks] == other))
     return out
 
