@@ -177,15 +177,15 @@ class ShardScraper:
         if not self.fetcher.allowed(start):  # also fails early, naming the URL, when the site is down
             raise CrawlError(f"robots.txt of {start} forbids it: nothing to scrape")
         fresh_dir = not job.out_dir.exists()
+        finished = False
         try:
-            return self._run(start, progress)
-        except BaseException:
+            summary = self._run(start, progress)
+            finished = True
+            return summary
+        finally:  # on success, an error or Ctrl-C alike: the manifest's files are closed once
             self.manifest.close()
-            if fresh_dir and not self.manifest.done:
+            if not finished and fresh_dir and not self.manifest.done:
                 shutil.rmtree(job.out_dir, ignore_errors=True)
-            raise
-        finally:
-            self.manifest.close()
 
     def _run(self, start: str, progress: bool | None) -> Summary:
         job = self.job
