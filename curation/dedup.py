@@ -80,6 +80,7 @@ log = logging.getLogger(__name__)
 # ~8 bits of 64 when the window is off by 2% per side (measured on scikit-image's sample photos)
 WINDOWS: tuple[tuple[float, float, float, float], ...] = tuple((c, c, c, c) for c in (0.04, 0.08, 0.12, 0.16, 0.20))
 FULL = (0.0, 0.0, 0.0, 0.0)
+DHASH_BITS = 64  # a dHash limit this large asks nothing of the dHash
 # frames (content_window), chosen on the benchmark's plain 10% frames (frame recall 0.94 there); not measured on the
 # demo's dealer frames yet: data/raw predates them
 FRAME_FLAT_SHARE = 0.9  # a line this much one colour (within FRAME_TOLERANCE of its median) is part of a border
@@ -464,13 +465,20 @@ JOIN_WORK = 1e9
 def candidate_pairs(full: Sequence[tuple[int, int]], windows: Sequence[Sequence[tuple[int, int]]],
                     p: DedupParams, budget: float | None = JOIN_WORK) -> np.ndarray:
     """(k, 2) photo index pairs (i < j, unique) whose full hashes, or a window hash of one and the full hash of the
-    other, are within the thresholds; each join exact while it fits ``budget`` (:data:`JOIN_WORK`; None: always)."""
+    other, are within the thresholds; each join exact while it fits ``budget`` (:data:`JOIN_WORK`; None: always).
+
+    A photo's windows are its central :data:`WINDOWS`, then, when it has a frame, the picture inside it. That last
+    window is joined on its pHash alone: it is located by finding the frame, a pixel or so off, and dHash (the
+    signs of neighbouring columns of a 9x8 thumbnail) flips with that. Seed 7's three frames that were never
+    candidates had pHash 2 bits and dHash 13-14 bits from their originals (dhash_max 12)."""
     pairs = [near_pairs(full, p.phash_max, p.dhash_max, budget)]
-    owners = np.array([i for i, ws in enumerate(windows) for _ in ws], dtype=np.int64)
-    queries = [h for ws in windows for h in ws]
-    if queries:
-        q = cross_pairs(queries, full, p.phash_max, p.dhash_max, budget)
-        pairs.append(np.stack([owners[q[:, 0]], q[:, 1]], axis=1))
+    central = len(WINDOWS)
+    for part, dhash_max in ((slice(0, central), p.dhash_max), (slice(central, None), DHASH_BITS)):
+        owners = np.array([i for i, ws in enumerate(windows) for _ in ws[part]], dtype=np.int64)
+        queries = [h for ws in windows for h in ws[part]]
+        if queries:
+            q = cross_pairs(queries, full, p.phash_max, dhash_max, budget)
+            pairs.append(np.stack([owners[q[:, 0]], q[:, 1]], axis=1))
     both = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
     both = np.sort(both, axis=1)
     both = both[both[:, 0] != both[:, 1]]
