@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from curation.dedup import Evidence, decode_planes, evidence_of
 
 
 def scene(seed: int, size: tuple[int, int] = (400, 300)) -> Image.Image:
@@ -21,3 +25,19 @@ def scene(seed: int, size: tuple[int, int] = (400, 300)) -> Image.Image:
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
     noisy = np.asarray(img, dtype=np.int16) + rng.normal(0, 5, (h, w, 3)).astype(np.int16)
     return Image.fromarray(noisy.clip(0, 255).astype(np.uint8), "RGB").filter(ImageFilter.GaussianBlur(0.6))
+
+
+def sample_photo(name: str, side: int) -> Image.Image:
+    """One of scikit-image's bundled sample photos (licences: benchmarks/dedup_external.py prints them) in RGB,
+    ``side`` pixels on its long side; callers skip without scikit-image (``pytest.importorskip("skimage.data")``)."""
+    import skimage.data
+
+    img = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    return img.resize((img.width * side // max(img.size), img.height * side // max(img.size)), Image.Resampling.LANCZOS)
+
+
+def jpeg_evidence(img: Image.Image, quality: int) -> Evidence:
+    """Verification's evidence (luma and value planes) of ``img`` saved as a JPEG of ``quality``."""
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return evidence_of(*decode_planes(buf.getvalue()))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from imagekit import sample_photo
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from carid.params import load_params
@@ -19,8 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 384 // max(img.size), img.height * 384 // max(img.size)), Image.Resampling.LANCZOS)
+    return sample_photo(name, 384)
 
 
 def crop(img: Image.Image, c: float) -> Image.Image:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from imagekit import sample_photo
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from benchmarks.dedup_external import watermark  # the benchmark's own edit
@@ -22,8 +23,7 @@ Edit = Callable[[Image.Image], Image.Image]
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 400 // max(img.size), img.height * 400 // max(img.size)), Image.Resampling.LANCZOS)
+    return sample_photo(name, 400)
 
 
 def noisy(img: Image.Image) -> Image.Image:

@@ -3,15 +3,15 @@ far, on real photographs (scikit-image's samples); look-alike halves of a photo 
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from imagekit import jpeg_evidence, sample_photo
 from PIL import Image, ImageEnhance
 
 from carid.params import load_params
-from curation.dedup import Evidence, confirmed, decode_planes, dedup_params, evidence_of, match
+from curation.dedup import Evidence, confirmed, dedup_params, match
 
 skdata = pytest.importorskip("skimage.data")
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,15 +20,11 @@ NO_TONE = replace(PARAMS, verify_tone_phash256_max=-1)
 
 
 def evidence(img: Image.Image) -> Evidence:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=92)
-    return evidence_of(*decode_planes(buf.getvalue()))
+    return jpeg_evidence(img, 92)
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 512 // max(img.size), img.height * 512 // max(img.size)),
-                      Image.Resampling.LANCZOS)
+    return sample_photo(name, 512)
 
 
 @pytest.mark.parametrize(("name", "factor"), [("clock", 1.3), ("clock", 1.4), ("coffee", 1.5), ("camera", 1.6)])

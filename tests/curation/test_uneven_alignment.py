@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from imagekit import sample_photo
 from PIL import Image
 
 from carid.params import load_params
@@ -27,8 +28,7 @@ def evidence(img: Image.Image) -> Evidence:
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 400 // max(img.size), img.height * 400 // max(img.size)), Image.Resampling.LANCZOS)
+    return sample_photo(name, 400)
 
 
 def cut(img: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:

@@ -3,15 +3,15 @@ real photographs (scikit-image's samples), and look-alike halves of a photo stil
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from imagekit import jpeg_evidence, sample_photo
 from PIL import Image
 
 from carid.params import load_params
-from curation.dedup import Evidence, confirmed, decode_planes, dedup_params, evidence_of, match
+from curation.dedup import Evidence, confirmed, dedup_params, match
 
 skdata = pytest.importorskip("skimage.data")
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,14 +19,11 @@ PARAMS = dedup_params(load_params(ROOT / "params.yaml").curate)
 
 
 def evidence(img: Image.Image) -> Evidence:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return evidence_of(*decode_planes(buf.getvalue()))
+    return jpeg_evidence(img, 90)
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 400 // max(img.size), img.height * 400 // max(img.size)), Image.Resampling.LANCZOS)
+    return sample_photo(name, 400)
 
 
 def hue_turned(img: Image.Image, degrees: float) -> Image.Image:

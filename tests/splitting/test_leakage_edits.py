@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from imagekit import sample_photo
 from PIL import Image, ImageEnhance
 
 from carid.params import load_params
@@ -16,8 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def photo(name: str) -> Image.Image:
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    return img.resize((img.width * 320 // max(img.size), img.height * 320 // max(img.size)), Image.Resampling.LANCZOS)
+    return sample_photo(name, 320)
 
 
 def put(root: Path, name: str, img: Image.Image) -> Photo:
