@@ -82,8 +82,9 @@ log = logging.getLogger(__name__)
 WINDOWS: tuple[tuple[float, float, float, float], ...] = tuple((c, c, c, c) for c in (0.04, 0.08, 0.12, 0.16, 0.20))
 FULL = (0.0, 0.0, 0.0, 0.0)
 DHASH_BITS = 64  # a dHash limit this large asks nothing of the dHash
-# frames (content_window), chosen on the benchmark's plain 10% frames (frame recall 0.94 there); not measured on the
-# demo's dealer frames yet: data/raw predates them
+# frames (content_window), chosen on the benchmark's plain 10% frames (frame recall 0.94 there); on the demo's dealer
+# frames the depth is misread where a flat wall or sky of a like luma adjoins the border (13 of 54 at seed 7), which
+# the keep rule's side-by-side test (_ring_is_flat) and the frame window's pHash-only join (candidate_pairs) allow for
 FRAME_FLAT_SHARE = 0.9  # a line this much one colour (within FRAME_TOLERANCE of its median) is part of a border
 FRAME_TOLERANCE = 12.0  # luma levels (0-255)
 FRAME_DEPTH = 0.015  # a frame: at least this share of each side's outermost lines are borders
