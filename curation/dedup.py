@@ -708,21 +708,22 @@ def _ring_is_flat(view: KeepView, window: tuple[float, float, float, float]) -> 
     ring[y0:y1, x0:x1] = False
     if ring.sum() < 16:
         return False
-    values = view.luma[ring] * view.scale
+    luma = view.luma * view.scale  # in levels
+    values = luma[ring]
     if float((np.abs(values - np.median(values)) <= RING_TOLERANCE).mean()) >= RING_FLAT_SHARE:
         return True
     # or each side on its own: a band of one colour (a frame with a dealer's name or an outline in it is less flat
     # than RING_FLAT_SHARE all round) whose colour is not that of the picture's edge beside it (a photo's own dark
     # surround, as in a telescope's or a retina's photo, is flat too, but it goes on inside the window)
-    planes = np.concatenate([(view.luma * view.scale)[None], view.chroma])  # Y, Cb, Cr in levels
+    planes = np.concatenate([luma[None], view.chroma])  # Y, Cb, Cr in levels
     ix0, iy0, ix1, iy1 = _box((w, h), tuple(min(0.45, c + 2 * FRAME_MATCH) for c in window))  # type: ignore[arg-type]
     bands = ((planes[:, :y0], planes[:, iy0]), (planes[:, y1:], planes[:, iy1 - 1]),
              (planes[:, :, :x0], planes[:, :, ix0]), (planes[:, :, x1:], planes[:, :, ix1 - 1]))
     for band, edge in bands:
         if band[0].size < 16:  # a frame has all four sides
             return False
-        flat = float((np.abs(band[0] - np.median(band[0])) <= RING_TOLERANCE).mean())
-        colour = np.median(band.reshape(3, -1), axis=1)[:, None]
+        colour = np.median(band.reshape(3, -1), axis=1)[:, None]  # the band's median Y, Cb, Cr
+        flat = float((np.abs(band[0] - colour[0]) <= RING_TOLERANCE).mean())
         steps = float((np.abs(edge - colour).max(axis=0) > RING_TOLERANCE).mean())  # the picture's edge differs
         if flat < RING_SIDE_SHARE or steps < RING_SIDE_SHARE:
             return False
