@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from carid.images import to_rgb
-from curation.dedup import image_hashes
+from curation.dedup import OFF_CENTRE, WINDOWS, image_hashes
 from curation.focus import MAX_SIDE, edge_stats
 from curation.pool import one_blas_thread
 from curation.suspicion import layout_of
@@ -49,7 +49,9 @@ class Fingerprint:
     contrast: float  # standard deviation of luma
     sharpness: float  # variance of the 4-neighbour Laplacian of the luma at WORK_SIDE
     colour_spread: float  # 99th percentile over pixels of max(R, G, B) - min(R, G, B): 0 for a monochrome photo
-    windows: tuple[tuple[int, int], ...] = ()  # (pHash, dHash) of central windows: curation.dedup.WINDOWS
+    windows: tuple[tuple[int, int], ...] = ()  # (pHash, dHash) of central windows (curation.dedup.WINDOWS), then
+    # of the picture inside a frame when there is one
+    off_centre: tuple[tuple[int, int], ...] = ()  # (pHash, dHash) of curation.dedup.OFF_CENTRE's uneven windows
     focus: float = 1.0  # 0-1, higher is sharper, at native resolution: curation.focus (the blurry check)
     flat_share: float = 0.0  # 0-1, share of exactly equal neighbours at native resolution (the graphic check)
     layout: tuple[float, ...] = ()  # 12x9x3 mean colours, 0-1, of the upright photo: the review's layout order
@@ -141,6 +143,7 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
     edges = edge_stats(decoded.luma)
     luma = np.asarray(work.convert("L"))
     (phash, dhash), *windows = image_hashes(luma)
+    central, uneven = len(WINDOWS), len(WINDOWS) + len(OFF_CENTRE)
     rgb = np.asarray(work.reduce(2))  # a percentile: a quarter of the pixels will do
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # three elementwise maxima: 4x faster than max(axis=2)
     spread = (np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)).ravel()
@@ -155,7 +158,8 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
         contrast=float(luma.std()),
         sharpness=laplacian_variance(luma),
         colour_spread=float(np.partition(spread, k)[k]),
-        windows=tuple(windows),
+        windows=tuple(windows[:central] + windows[uneven:]),
+        off_centre=tuple(windows[central:uneven]),
         focus=edges.focus,
         flat_share=edges.flat_share,
         layout=layout_of(work),

@@ -10,7 +10,7 @@ from imagekit import scene
 from PIL import Image
 from scipy.fft import dctn
 
-from curation.dedup import FULL, WINDOWS, _box, content_window, image_hashes, lanczos_weights
+from curation.dedup import FULL, OFF_CENTRE, WINDOWS, _box, content_window, image_hashes, lanczos_weights
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -22,7 +22,7 @@ def as_int(h: object) -> int:
 def reference(gray: Image.Image) -> list[tuple[int, int]]:
     """The hashes as Pillow and imagehash make them, one resize per window."""
     luma = np.asarray(gray)
-    windows = [FULL, *WINDOWS]
+    windows = [FULL, *WINDOWS, *OFF_CENTRE]
     inside = content_window(luma)
     if inside is not None:
         windows.append(inside)
