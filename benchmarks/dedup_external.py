@@ -135,7 +135,8 @@ class Edit:
     beyond: str = ""  # why the edit is out of scope ("" when in scope): printed, left out of the min recall
 
 
-UNEVEN = "off-centre crop: candidates come from central windows and frames only (no local-feature route yet)"
+UNEVEN = ("off-centre crop with a side cut under 10%: candidates come from central windows, frames and off-centre "
+          "windows that cut 10-20% from every side (no local-feature route yet)")
 
 
 def s(f: Callable[[Image.Image], Image.Image]) -> Callable[[Image.Image, np.random.Generator], Image.Image]:
@@ -164,6 +165,8 @@ EDITS: tuple[Edit, ...] = (
     Edit("crop-10%", s(lambda i: crop(i, 0.10, 0.10, 0.10, 0.10))),
     Edit("crop-15%", s(lambda i: crop(i, 0.15, 0.15, 0.15, 0.15))),
     Edit("crop-20%", s(lambda i: crop(i, 0.20, 0.20, 0.20, 0.20))),
+    Edit("crop-uneven-18/11/12/19", s(lambda i: crop(i, 0.18, 0.11, 0.12, 0.19))),
+    Edit("crop-uneven-11/17/19/13", s(lambda i: crop(i, 0.11, 0.17, 0.19, 0.13))),
     Edit("crop-uneven-small", s(lambda i: crop(i, 0.08, 0.04, 0.02, 0.06)), beyond=UNEVEN),
     Edit("crop-left-20%", s(lambda i: crop(i, 0.20, 0.0, 0.0, 0.0)), beyond=UNEVEN),
     Edit("crop-top15-right10", s(lambda i: crop(i, 0.0, 0.15, 0.10, 0.0)), beyond=UNEVEN),

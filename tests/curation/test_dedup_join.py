@@ -74,3 +74,15 @@ def test_candidate_pairs_default_budget_is_exact_at_small_sizes() -> None:
     got = candidate_pairs(items, windows, p)
     ref = candidate_pairs(items, windows, p, budget=None)
     assert np.array_equal(got, ref) and len(ref)
+
+
+def test_cross_join_probes_with_the_smaller_side_and_keeps_the_orientation() -> None:
+    """More queries than index items: the join swaps the sides internally; pairs still come as (query, index)."""
+    index = planted(200, 6)
+    rng = random.Random(7)
+    queries = [(flip(p, rng.randint(0, PM + 2), rng), flip(d, rng.randint(0, DM), rng))
+               for p, d in index for _ in range(5)]
+    queries += [(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(1000)]
+    exact = all_pairs(queries, index, PM, DM, same=False)
+    got = {tuple(e) for e in cross_pairs(queries, index, PM, DM).tolist()}
+    assert got == exact and len(exact) > 200
