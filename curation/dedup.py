@@ -232,8 +232,8 @@ class _GridPlan:
     the photos themselves. It costs 0.13 ms a photo against 0.33 ms for the exact thumbnails."""
 
     rows: np.ndarray  # (row spans * 8, height): the DCT's 8 lowest frequencies of each row span's Lanczos rows
-    cols: np.ndarray  # (width, column spans * 8): the same for the column spans, transposed
-    d_right: np.ndarray  # (width, column spans * 9): dHash horizontal weights, fixed point
+    right: np.ndarray  # (width, column spans * (8 + 9)): the same for the column spans, transposed, then the dHash
+    # horizontal weights (fixed point)
     d_down: np.ndarray  # (row spans * 8, height): dHash vertical weights, fixed point
     n_rows: int
     n_cols: int
@@ -247,9 +247,8 @@ def _grid_plan(width: int, height: int) -> _GridPlan:
     rows = list(dict.fromkeys((y0, y1) for _, y0, _, y1 in boxes))
     return _GridPlan(
         rows=np.concatenate([_DCT8 @ lanczos_weights(height, y0, y1, _PHASH_SIDE) * _UNIT for y0, y1 in rows]),
-        cols=np.concatenate([(_DCT8 @ lanczos_weights(width, x0, x1, _PHASH_SIDE) * _UNIT).T for x0, x1 in cols],
-                            axis=1),
-        d_right=np.concatenate([lanczos_weights(width, x0, x1, _DHASH_W).T for x0, x1 in cols], axis=1),
+        right=np.concatenate([(_DCT8 @ lanczos_weights(width, x0, x1, _PHASH_SIDE) * _UNIT).T for x0, x1 in cols]
+                             + [lanczos_weights(width, x0, x1, _DHASH_W).T for x0, x1 in cols], axis=1),
         d_down=np.concatenate([lanczos_weights(height, y0, y1, _DHASH_H) for y0, y1 in rows]),
         n_rows=len(rows), n_cols=len(cols),
         order=np.array([rows.index((y0, y1)) * len(cols) + cols.index((x0, x1)) for x0, y0, x1, y1 in boxes],
@@ -257,12 +256,15 @@ def _grid_plan(width: int, height: int) -> _GridPlan:
 
 
 def _off_centre_bits(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """pHash and dHash bits (16, 64) each of the :data:`OFF_CENTRE` windows of a work image (see :class:`_GridPlan`)."""
+    """pHash and dHash bits (16, 64) each of the :data:`OFF_CENTRE` windows of a work image (float64 levels, see
+    :class:`_GridPlan`)."""
     h, w = luma.shape
     g = _grid_plan(w, h)
-    f = luma.astype(np.float64)
-    low = (g.rows @ (f @ g.cols)).reshape(g.n_rows, 8, g.n_cols, 8).transpose(0, 2, 1, 3).reshape(-1, 64)[g.order]
-    small = _levels(g.d_down @ _levels(f @ g.d_right)).reshape(g.n_rows, _DHASH_H, g.n_cols, _DHASH_W)
+    across = luma @ g.right
+    split = 8 * g.n_cols
+    low = (g.rows @ across[:, :split]).reshape(g.n_rows, 8, g.n_cols, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
+    low = low[g.order]
+    small = _levels(g.d_down @ _levels(across[:, split:])).reshape(g.n_rows, _DHASH_H, g.n_cols, _DHASH_W)
     small = small.transpose(0, 2, 1, 3).reshape(-1, _DHASH_H, _DHASH_W)[g.order]
     return _above_median(low), (small[:, :, 1:] > small[:, :, :-1]).reshape(-1, 64)
 
@@ -308,11 +310,12 @@ def image_hashes(luma: np.ndarray) -> tuple[tuple[int, int], ...]:
     plan = _hash_plan(w, h, tuple(_box((w, h), win) for win in windows))
     k = len(windows)
     step = _PHASH_SIDE + _DHASH_W
-    rows = _levels(luma.astype(np.float64) @ plan.right).reshape(h, -1, step).transpose(1, 0, 2)[plan.span]
+    levels = luma.astype(np.float64)
+    rows = _levels(levels @ plan.right).reshape(h, -1, step).transpose(1, 0, 2)[plan.span]
     big = _levels(np.matmul(plan.vp, rows[:, :, :_PHASH_SIDE]))
     small = _levels(np.matmul(plan.vd, rows[:, :, _PHASH_SIDE:]))
     low = np.matmul(np.matmul(_DCT8, big), _DCT8.T).reshape(k, 64)
-    grid_p, grid_d = _off_centre_bits(luma)
+    grid_p, grid_d = _off_centre_bits(levels)
     central = 1 + len(WINDOWS)  # the off-centre windows go after the central ones, before the frame's
     p_bits = np.concatenate([(b := _above_median(low))[:central], grid_p, b[central:]])
     d_bits = (small[:, :, 1:] > small[:, :, :-1]).reshape(k, 64)
