@@ -47,18 +47,18 @@ noise on a low-contrast photo (correlation 0.82). ``verify_tone_phash256_max`` 8
 benchmark's clipped clock (4 bits after tone matching, 42 before) and the nearest different photos among seed 7's
 candidate pairs that luma correlates at 0.9 or more (16 bits; held out, seed 11: 16); on stronger clipping
 (the benchmark's pair-by-pair section: brightness +40 / +50 / +60%, contrast +70%, brightness +30% with a crop) it
-confirms 75 of 80 copies against 67 without it, and the seeds' curation scores do not change (seed 7: precision
-0.998, recall 0.9355; seed 11: 1.0, 0.9173). The keep rule's thresholds were chosen on the benchmark's clusters
-(the original kept in 15 of 16); on the demo with its re-upload edits, which they were not chosen on, the
-original (the answer key's source photo) is kept in 0.989-0.995 of clusters at seeds 7, 11 and 23 (0.96-0.97 before
-the per-side frame test of :func:`_ring_is_flat`).
+confirmed 75 of 80 copies against 67 without it (73 since the polish rule), and the seeds' curation scores did not
+change (seed 7: precision 0.998, recall 0.9355; seed 11: 1.0, 0.9173). The keep rule's thresholds were chosen on
+the benchmark's clusters (the original kept in 15 of 16); on the demo with its re-upload edits, which they were
+not chosen on, the original (the answer key's source photo) is kept in 0.989-0.995 of clusters at seeds 7, 11 and 23
+(0.96-0.97 before the per-side frame test of :func:`_ring_is_flat`).
 
 The off-centre windows and the polished-alignment rule were chosen on seed 7 (candidate pairs of the grid's
 windows against full hashes at pHash 10: dHash 12 pairs 46 of its 47 heavy crops at 1,018 new wrong pairs, dHash 10
 pairs 45 at 390; the polish rule: the 3 look-alike pairs the new candidates confirmed, at correlation 0.976-0.985
 and 18-22 bits, against the new true pairs at 0.985 or more and 16 bits, or 0.99 and more). Whole curation, seed 7:
 recall 0.9412 -> 0.9867, heavy crops 0.468 -> 0.915, precision 0.998 -> 1.0. Held out: seed 11 at full size
-0.9269 -> 0.975 (heavy crops 0.375 -> 0.821; precision 1.0 -> 0.998, 0.9961 without the polish rule), seed 23 at
+0.9269 -> 0.9731 (heavy crops 0.375 -> 0.821; precision 1.0 -> 0.998, 0.9961 without the polish rule), seed 23 at
 half size 0.9474 -> 0.9789 (precision 0.9963 -> 1.0, 0.9964 without the rule). On the benchmark's photos, which
 they were not chosen on, two uneven crops of 10-20% a side are found at 0.69 each: texture photos fail
 verification as their central crops do, and 4 of the 32 copies are 11-13 dHash bits from their window.
@@ -604,6 +604,11 @@ def confirmed(m: Match, p: DedupParams) -> bool:
 # flips (see benchmarks/curate_bench.py's window join, which prints the planted pairs found). On the demo (seed 7),
 # 35 of its 470 confirmed pairs were 6-10 pHash bits apart.
 JOIN_WORK = 1e9
+# the off-centre windows' join takes a sixth of that. At 1M photos (random hashes, /tmp analysis script) all
+# candidates took 40 s of CPU without the 16 windows a photo; with them and a whole JOIN_WORK of their own, 71 s; with
+# a third, 63.5 s; with a sixth, 60.1 s, the off-centre join then exact within 3 bits (most of its remaining 20 s is
+# turning 16M window hashes into arrays). At the demo's size it stays exact (tests/curation/test_dedup_join.py).
+OFF_CENTRE_WORK = JOIN_WORK / 6
 
 
 def candidate_pairs(full: Sequence[tuple[int, int]], windows: Sequence[Sequence[tuple[int, int]]],
@@ -619,13 +624,14 @@ def candidate_pairs(full: Sequence[tuple[int, int]], windows: Sequence[Sequence[
     (:data:`OFF_CENTRE`, when given) join with dHash within ``p.off_centre_dhash_max``."""
     pairs = [near_pairs(full, p.phash_max, p.dhash_max, budget)]
     central = len(WINDOWS)
-    groups = [([ws[:central] for ws in windows], p.dhash_max), ([ws[central:] for ws in windows], DHASH_BITS),
-              (off_centre, p.off_centre_dhash_max)]
-    for part, dhash_max in groups:
+    share = None if budget is None else budget * OFF_CENTRE_WORK / JOIN_WORK
+    groups = [([ws[:central] for ws in windows], p.dhash_max, budget),
+              ([ws[central:] for ws in windows], DHASH_BITS, budget), (off_centre, p.off_centre_dhash_max, share)]
+    for part, dhash_max, work in groups:
         owners = np.array([i for i, ws in enumerate(part) for _ in ws], dtype=np.int64)
         queries = [h for ws in part for h in ws]
         if queries:
-            q = cross_pairs(queries, full, p.phash_max, dhash_max, budget)
+            q = cross_pairs(queries, full, p.phash_max, dhash_max, work)
             pairs.append(np.stack([owners[q[:, 0]], q[:, 1]], axis=1))
     both = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
     both = np.sort(both, axis=1)

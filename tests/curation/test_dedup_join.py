@@ -70,10 +70,16 @@ def test_candidate_pairs_default_budget_is_exact_at_small_sizes() -> None:
     rng = random.Random(5)
     windows = [tuple((flip(p, rng.randint(0, 12), rng), flip(d, rng.randint(0, 14), rng)) for _ in range(2))
                for p, d in items]
+    off = [tuple((flip(p, rng.randint(0, 12), rng), flip(d, rng.randint(0, 12), rng)) for _ in range(16))
+           for p, d in items]
     p = DedupParams(PM, DM, 0, 1.0)
     got = candidate_pairs(items, windows, p)
     ref = candidate_pairs(items, windows, p, budget=None)
     assert np.array_equal(got, ref) and len(ref)
+    # the off-centre windows' join, on its share of the budget, is exact at this size too, and adds pairs
+    got = candidate_pairs(items, windows, p, off_centre=off)
+    assert np.array_equal(got, candidate_pairs(items, windows, p, budget=None, off_centre=off))
+    assert len(got) > len(ref)
 
 
 def test_cross_join_probes_with_the_smaller_side_and_keeps_the_orientation() -> None:
