@@ -124,7 +124,7 @@ POLISH_ABOVE = 16  # ... and a 256-bit pHash distance above this (a closer pair 
 POLISH_STEPS = (0.04, 0.02, 0.01, 0.005)
 POLISH_ROUNDS = 6
 POLISH_GIVE_UP = 0.9  # a polish still under this correlation after a step stops there
-POLISHED_NCC_MIN = 0.99  # a polished alignment confirms only within POLISH_ABOVE bits of 256 or at this correlation
+POLISHED_NCC_MIN = 0.99  # a polished alignment confirms within POLISH_ABOVE bits, by the tone route, or at this
 _REFINE = [(dx, dy, ds) for dx in (-0.02, 0.0, 0.02) for dy in (-0.02, 0.0, 0.02) for ds in (-0.03, 0.0, 0.03)]
 
 
@@ -464,7 +464,7 @@ class Match:
     value_phash256: int = 256
     tone_phash256: int = 256  # the aligned regions' distance after matching tone curves (256: not compared)
     full_ncc: float = -2.0  # correlation of the two full images' thumbnails (the keep rule: did a window fit better?)
-    polished: bool = False  # the alignment moved one side at a time (_polish): confirmed by POLISHED_* only
+    polished: bool = False  # the alignment moved one side at a time (_polish): confirmed() asks more of it
 
 
 def _shifted(window: tuple[float, float, float, float], dx: float, dy: float,
