@@ -434,6 +434,14 @@ def _thumbs(plane: np.ndarray, windows: Sequence[tuple[float, float, float, floa
     return np.where(flat, 0.0, t / np.where(flat, 1.0, norm)).astype(np.float32)
 
 
+def _big_enough(plane: np.ndarray, windows: list[tuple[float, float, float, float]]
+                ) -> list[tuple[float, float, float, float]]:
+    """The windows whose region of ``plane`` is at least 4 pixels a side (from their boxes, without slicing)."""
+    h, w = plane.shape
+    return [win for win, (x0, y0, x1, y1) in zip(windows, _boxes((w, h), windows), strict=True)
+            if min(x1 - x0, y1 - y0) >= 4]
+
+
 def _region(luma: np.ndarray, window: tuple[float, float, float, float]) -> np.ndarray:
     h, w = luma.shape
     x0, y0, x1, y1 = _box((w, h), window)
@@ -497,7 +505,7 @@ def _polish(crop: Evidence, target: np.ndarray, best: tuple[float, tuple[float, 
     for step in POLISH_STEPS:
         for _ in range(POLISH_ROUNDS):
             tries = [_nudged(best[1], move, step) for move in _MOVES]
-            tries = [w for w in tries if min(_region(crop.luma, w).shape) >= 4]
+            tries = _big_enough(crop.luma, tries)
             if not tries:
                 break
             scores = _thumbs(crop.luma, tries) @ target
@@ -551,11 +559,13 @@ def _tone_distance(crop: Evidence, window: tuple[float, float, float, float], wh
     return min(onto_whole, onto_crop)
 
 
-def match(a: Evidence, b: Evidence, tone_from: float = 0.95) -> Match:
+def match(a: Evidence, b: Evidence, tone_from: float = 0.95, tone_max: int | None = None) -> Match:
     """The best alignment of a and b: full against full, a's window against b's full image, or the reverse,
     refined by small shifts and scalings of the cropped side. A pair that pHash has not settled gets the
     tone-matched comparison (:func:`_tone_distance`, 2-3 ms) only from correlation ``tone_from`` (verification
-    passes its ``verify_ncc_min``: under it, the route cannot confirm)."""
+    passes its ``verify_ncc_min``: under it, the route cannot confirm), and the value planes' (:func:`_value_check`,
+    about 1 ms) unless, given ``tone_max`` (verification's ``verify_tone_phash256_max``), :func:`confirmed` would
+    refuse the polished alignment whatever they say (their fields then stay "not compared")."""
     scores_ab = a.thumbs @ b.thumbs[0]  # a's windows against b's full image
     scores_ba = b.thumbs @ a.thumbs[0]
     if scores_ab.max() >= scores_ba.max():
@@ -567,7 +577,7 @@ def match(a: Evidence, b: Evidence, tone_from: float = 0.95) -> Match:
     for step in (1.0, 0.5):  # a coarse search around the window, then a finer one around its best
         start = best[1] if best[0] > -2.0 else crop.windows[k]
         tries = [_shifted(start, dx * step, dy * step, ds * step) for dx, dy, ds in _REFINE]
-        tries = [w for w in tries if min(_region(crop.luma, w).shape) >= 4] or [start]
+        tries = _big_enough(crop.luma, tries) or [start]
         scores = _thumbs(crop.luma, tries) @ target
         top = int(scores.argmax())
         if float(scores[top]) > best[0]:
@@ -579,9 +589,11 @@ def match(a: Evidence, b: Evidence, tone_from: float = 0.95) -> Match:
         if polish[1] != best[1]:
             best, distance, polished = polish, _distance256(crop, polish[1], whole), True
         if distance > POLISH_ABOVE:  # still not: the value planes may, or (for a close correlation) the tones
-            value_ncc, value_distance = _value_check(crop, best[1], whole)
             if best[0] >= tone_from:
                 tone_distance = _tone_distance(crop, best[1], whole)
+            refused = polished and best[0] < POLISHED_NCC_MIN and tone_max is not None and tone_distance > tone_max
+            if not refused:
+                value_ncc, value_distance = _value_check(crop, best[1], whole)
     wa, wb = (FULL, best[1]) if flipped else (best[1], FULL)
     return Match(best[0], distance, wa, wb, value_ncc, value_distance, tone_distance, float(scores_ab[0]), polished)
 
@@ -690,7 +702,7 @@ def _verify(job: _VerifyJob) -> list[tuple[int, Match]]:
     kept: list[tuple[int, Match]] = []
     for k, i, j in job.pairs:
         if i in ev and j in ev:
-            m = match(ev[i], ev[j], tone_from=job.params.verify_ncc_min)
+            m = match(ev[i], ev[j], tone_from=job.params.verify_ncc_min, tone_max=job.params.verify_tone_phash256_max)
             if confirmed(m, job.params):
                 kept.append((k, m))
     return kept
