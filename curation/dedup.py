@@ -196,27 +196,17 @@ def lanczos_weights(n_in: int, lo: float, hi: float, n_out: int) -> np.ndarray:
     return np.where(w < 0, np.trunc(w * (1 << _PRECISION_BITS) - 0.5), np.trunc(w * (1 << _PRECISION_BITS) + 0.5))
 
 
-@dataclass(frozen=True)
-class _HashPlan:
-    """The products :func:`image_hashes` makes for a set of windows. A window's horizontal pass depends only on its
-    columns and its vertical pass only on its rows (Pillow resizes each row alone, then each column), so each
-    distinct column span gets one horizontal pass and every window picks its span's rows."""
-
-    right: np.ndarray  # (width, spans * 41): the horizontal weights of each distinct column span, pHash then dHash
-    vp: np.ndarray  # (windows, 32, height): each window's vertical pHash weights
-    vd: np.ndarray  # (windows, 8, height): each window's vertical dHash weights
-    span: np.ndarray  # (windows,): the column span each window reads
-
-
 @lru_cache(maxsize=1024)
-def _hash_plan(width: int, height: int, boxes: tuple[tuple[int, int, int, int], ...]) -> _HashPlan:
-    spans = list(dict.fromkeys((x0, x1) for x0, _, x1, _ in boxes))
+def _hash_matrices(width: int, height: int, boxes: tuple[tuple[int, int, int, int], ...]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For windows ``boxes`` of a width x height image: the horizontal weights of every window's pHash (32) and
+    dHash (9) columns side by side (width, len(boxes) * 41), and per window the vertical weights of the pHash
+    (32 x height) and of the dHash (8 x height)."""
     right = np.concatenate([np.concatenate([lanczos_weights(width, x0, x1, _PHASH_SIDE),
-                                            lanczos_weights(width, x0, x1, _DHASH_W)]) for x0, x1 in spans])
+                                            lanczos_weights(width, x0, x1, _DHASH_W)]) for x0, _, x1, _ in boxes])
     vp = np.stack([lanczos_weights(height, y0, y1, _PHASH_SIDE) for _, y0, _, y1 in boxes])
     vd = np.stack([lanczos_weights(height, y0, y1, _DHASH_H) for _, y0, _, y1 in boxes])
-    span = np.array([spans.index((x0, x1)) for x0, _, x1, _ in boxes], dtype=np.intp)
-    return _HashPlan(np.ascontiguousarray(right.T), vp, vd, span)
+    return np.ascontiguousarray(right.T), vp, vd
 
 
 @dataclass(frozen=True)
@@ -255,18 +245,25 @@ def _grid_plan(width: int, height: int) -> _GridPlan:
                        dtype=np.intp))
 
 
-def _off_centre_bits(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """pHash and dHash bits (16, 64) each of the :data:`OFF_CENTRE` windows of a work image (float64 levels, see
-    :class:`_GridPlan`)."""
+def off_centre_hashes(luma: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """(pHash, dHash) of each of the :data:`OFF_CENTRE` windows of a grayscale work image (2-D uint8), as
+    :func:`image_hashes` makes them for the others, but for the pHash's skipped roundings (:class:`_GridPlan`)."""
     h, w = luma.shape
     g = _grid_plan(w, h)
-    across = luma @ g.right
+    across = luma.astype(np.float64) @ g.right
     split = 8 * g.n_cols
     low = (g.rows @ across[:, :split]).reshape(g.n_rows, 8, g.n_cols, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
     low = low[g.order]
     small = _levels(g.d_down @ _levels(across[:, split:])).reshape(g.n_rows, _DHASH_H, g.n_cols, _DHASH_W)
     small = small.transpose(0, 2, 1, 3).reshape(-1, _DHASH_H, _DHASH_W)[g.order]
-    return _above_median(low), (small[:, :, 1:] > small[:, :, :-1]).reshape(-1, 64)
+    return _packed(_above_median(low), (small[:, :, 1:] > small[:, :, :-1]).reshape(-1, 64))
+
+
+def _packed(p_bits: np.ndarray, d_bits: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """(pHash, dHash) integers from rows of 64 bits each, most significant first."""
+    p = np.packbits(p_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
+    d = np.packbits(d_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
+    return tuple(zip(p.tolist(), d.tolist(), strict=True))
 
 
 def _levels(fixed: np.ndarray) -> np.ndarray:
@@ -287,42 +284,33 @@ def _above_median(rows: np.ndarray) -> np.ndarray:
 
 
 def image_hashes(luma: np.ndarray) -> tuple[tuple[int, int], ...]:
-    """(pHash, dHash) of the whole of a grayscale work image (2-D uint8), then of each of :data:`WINDOWS`, then of
-    each of :data:`OFF_CENTRE`, then of the picture inside a frame when there is one (:func:`content_window`).
+    """(pHash, dHash) of the whole of a grayscale work image (2-D uint8), then of each of :data:`WINDOWS`, then of the
+    picture inside a frame when there is one (:func:`content_window`).
 
     Each is imagehash's definition, bit for bit (pHash: the 8x8 lowest DCT-II frequencies of a 32x32 Lanczos
     thumbnail above their median; dHash: each pixel of a 9x8 Lanczos thumbnail brighter than its right neighbour),
     and a window's thumbnail is Pillow's ``resize(box=)`` of it (:func:`lanczos_weights`), so a window's hash and a
-    cropped copy's full hash agree as before; only the off-centre windows' pHash skips the thumbnail's roundings
-    (:class:`_GridPlan`: 0.2 bits from imagehash's on average). What changed is the cost: the thumbnails of the
-    full image, the central windows and the frame's come from one matrix product (the horizontal pass of every
-    distinct column span, :class:`_HashPlan`) and two batched ones (the vertical passes), with the weights cached
-    per image size, instead of a Pillow resize per thumbnail and two imagehash calls: 0.40-0.44 ms of CPU a 128x96
-    work image against 1.61-1.68 ms, measured side by side in one process on shared cores; the off-centre grid adds
-    about 0.15 ms. Only a pHash whose DCT coefficients tie with their median (a one-colour image) can differ from
-    imagehash's, by float rounding.
+    cropped copy's full hash agree as before. What changed is the cost: all thumbnails of a photo come from one
+    matrix product (every window's horizontal pass) and two batched ones (the vertical passes), with the weights
+    cached per image size, instead of 14 Pillow resizes and two imagehash calls: 0.40-0.44 ms of CPU a 128x96 work
+    image against 1.61-1.68 ms, measured side by side in one process on shared cores. Only a pHash whose DCT
+    coefficients tie with their median (a one-colour image) can differ from imagehash's, by float rounding. The
+    :data:`OFF_CENTRE` windows' hashes come from :func:`off_centre_hashes` (about 0.15 ms more).
     """
     h, w = luma.shape
     windows = [FULL, *WINDOWS]
     inside = content_window(luma)
     if inside is not None:
         windows.append(inside)
-    plan = _hash_plan(w, h, tuple(_box((w, h), win) for win in windows))
-    k = len(windows)
+    boxes = tuple(_box((w, h), win) for win in windows)
+    right, vp, vd = _hash_matrices(w, h, boxes)
+    k = len(boxes)
     step = _PHASH_SIDE + _DHASH_W
-    levels = luma.astype(np.float64)
-    rows = _levels(levels @ plan.right).reshape(h, -1, step).transpose(1, 0, 2)[plan.span]
-    big = _levels(np.matmul(plan.vp, rows[:, :, :_PHASH_SIDE]))
-    small = _levels(np.matmul(plan.vd, rows[:, :, _PHASH_SIDE:]))
+    rows = _levels(luma.astype(np.float64) @ right).reshape(h, k, step).transpose(1, 0, 2)
+    big = _levels(np.matmul(vp, rows[:, :, :_PHASH_SIDE]))
+    small = _levels(np.matmul(vd, rows[:, :, _PHASH_SIDE:]))
     low = np.matmul(np.matmul(_DCT8, big), _DCT8.T).reshape(k, 64)
-    grid_p, grid_d = _off_centre_bits(levels)
-    central = 1 + len(WINDOWS)  # the off-centre windows go after the central ones, before the frame's
-    p_bits = np.concatenate([(b := _above_median(low))[:central], grid_p, b[central:]])
-    d_bits = (small[:, :, 1:] > small[:, :, :-1]).reshape(k, 64)
-    d_bits = np.concatenate([d_bits[:central], grid_d, d_bits[central:]])
-    p = np.packbits(p_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
-    d = np.packbits(d_bits, axis=1, bitorder="big").view(">u8").reshape(-1).astype(np.uint64)
-    return tuple(zip(p.tolist(), d.tolist(), strict=True))
+    return _packed(_above_median(low), (small[:, :, 1:] > small[:, :, :-1]).reshape(k, 64))
 
 
 def _uniform_run(lines: np.ndarray) -> int:

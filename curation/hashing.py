@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from carid.images import to_rgb
-from curation.dedup import OFF_CENTRE, WINDOWS, image_hashes
+from curation.dedup import image_hashes, off_centre_hashes
 from curation.focus import MAX_SIDE, edge_stats
 from curation.pool import one_blas_thread
 from curation.suspicion import layout_of
@@ -143,7 +143,6 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
     edges = edge_stats(decoded.luma)
     luma = np.asarray(work.convert("L"))
     (phash, dhash), *windows = image_hashes(luma)
-    central, uneven = len(WINDOWS), len(WINDOWS) + len(OFF_CENTRE)
     rgb = np.asarray(work.reduce(2))  # a percentile: a quarter of the pixels will do
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # three elementwise maxima: 4x faster than max(axis=2)
     spread = (np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)).ravel()
@@ -158,8 +157,8 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
         contrast=float(luma.std()),
         sharpness=laplacian_variance(luma),
         colour_spread=float(np.partition(spread, k)[k]),
-        windows=tuple(windows[:central] + windows[uneven:]),
-        off_centre=tuple(windows[central:uneven]),
+        windows=tuple(windows),
+        off_centre=off_centre_hashes(luma),
         focus=edges.focus,
         flat_share=edges.flat_share,
         layout=layout_of(work),
