@@ -19,6 +19,7 @@ from curation.audit import (
     AuditSettings,
     audit,
     check_folds,
+    combine,
     other_model_near,
     other_target_agreement,
     suggest,
@@ -167,3 +168,14 @@ def test_a_relabel_needs_the_classifier_the_neighbours_and_no_other_model_nearby
     assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.2, other_near=0.1)[0] == ""  # neighbours disagree
     assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.7)[0] == ""  # among other models
     assert suggest("swift", 0.999, 0.99, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == "reject: not-a-car"
+
+
+def test_the_suspicion_sums_the_classes_that_are_not_the_label() -> None:
+    """A photo the classifier splits between the other target and another model (0.4 + 0.4 away from its label) is
+    more suspect than one with 0.6 on a single other class; not-a-car and other-near join by the largest."""
+    p_own = np.array([0.2, 0.4, 0.9, 0.9])
+    not_car = np.array([0.1, 0.1, 0.7, 0.0])
+    near = np.array([0.0, 0.0, 0.0, 0.5])
+    s = combine(1.0 - p_own, not_car, near)
+    assert s.tolist() == pytest.approx([0.8, 0.6, 0.7, 0.5])
+    assert combine(1.0 - p_own, not_car).tolist() == pytest.approx([0.8, 0.6, 0.7, 0.1])
