@@ -162,6 +162,20 @@ def _expand(lens: np.ndarray, starts: np.ndarray, probe: tuple[np.ndarray, np.nd
             yield left[ok], right[ok]
 
 
+def _stable_order(band: np.ndarray, width: int) -> np.ndarray:
+    """``np.argsort(band, kind="stable")`` for band values under ``2**width``, about twice as fast: each value and
+    its position packed into one uint64 and sorted as plain integers (numpy's vectorised sort; the position makes
+    every key unique, so the order is the stable one). 16M window hashes, 24-bit bands: 1.3 s against 2.5 s. Falls
+    back to argsort when the two do not fit in 64 bits."""
+    n = len(band)
+    pos_bits = max(1, (n - 1).bit_length())
+    if width + pos_bits > 64:
+        return np.argsort(band, kind="stable")
+    key = (band.astype(np.uint64) << np.uint64(pos_bits)) | np.arange(n, dtype=np.uint64)
+    key.sort()
+    return (key & np.uint64((1 << pos_bits) - 1)).astype(np.int64)
+
+
 def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int,
                 budget: float | None = None) -> Iterator[np.ndarray]:
     """Yield (k, 2) arrays of index pairs (a < b in band order, each pair possibly more than once) that are
@@ -173,7 +187,7 @@ def _near_pairs(ph: np.ndarray, dh: np.ndarray, phash_max: int, dhash_max: int,
         if radius < 0:
             continue
         band = ((ph >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
-        order = np.argsort(band, kind="stable")
+        order = _stable_order(band, width)
         sband = band[order]
         sph, sdh = ph[order], dh[order]
         offsets = np.zeros((1 << width) + 1, dtype=np.int64)
@@ -204,7 +218,8 @@ def _first_appearance(labels: np.ndarray) -> list[int]:
 
 
 def _as_arrays(items: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.array(list(items), dtype=np.uint64).reshape(-1, 2)
+    # fromiter over the flattened pairs: a third of np.array's time on a list of tuples (4M pairs: 0.34 against 1.04 s)
+    arr = np.fromiter(itertools.chain.from_iterable(items), dtype=np.uint64, count=2 * len(items)).reshape(-1, 2)
     return np.ascontiguousarray(arr[:, 0]), np.ascontiguousarray(arr[:, 1])
 
 
@@ -270,7 +285,7 @@ def _cross(qa: np.ndarray, qb: np.ndarray, ia: np.ndarray, ib: np.ndarray, a_max
             continue
         mask_w = np.uint64((1 << width) - 1)
         band = ((ia >> np.uint64(shift)) & mask_w).astype(np.int64)
-        order = np.argsort(band, kind="stable")
+        order = _stable_order(band, width)
         sia, sib = ia[order], ib[order]
         offsets = np.zeros((1 << width) + 1, dtype=np.int64)
         np.cumsum(np.bincount(band, minlength=1 << width), out=offsets[1:])

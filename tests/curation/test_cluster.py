@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hashkit import planted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curation.cluster import all_pairs_cluster, cluster, plan
+from curation.cluster import _stable_order, all_pairs_cluster, cluster, plan
 
 
 @pytest.mark.parametrize(("n", "pm", "dm"), [(300, 10, 12), (500, 4, 6), (200, 0, 0), (150, 20, 3), (2500, 10, 12)])
@@ -48,3 +49,14 @@ def test_plan_satisfies_pigeonhole() -> None:
             p = plan(n, d)
             assert sum(p.widths) == 64 and max(p.widths) <= 24
             assert sum(r + 1 for r in p.radii) >= d + 1
+
+
+@given(st.integers(0, 3000), st.integers(1, 40), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_stable_order_is_a_stable_argsort(n: int, width: int, seed: int) -> None:
+    """The packed sort behind the joins' buckets gives numpy's stable argsort exactly: ties (many at small widths)
+    keep their positions' order, and widths that cannot share 64 bits with the positions fall back."""
+    band = np.random.default_rng(seed).integers(0, 1 << width, n, dtype=np.int64)
+    assert np.array_equal(_stable_order(band, width), np.argsort(band, kind="stable"))
+    wide = np.random.default_rng(seed).integers(0, 2**62, n, dtype=np.int64)
+    assert np.array_equal(_stable_order(wide, 62), np.argsort(wide, kind="stable"))
