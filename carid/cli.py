@@ -2,34 +2,64 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+from typer import _click as click  # typer carries its own click: the types its groups and commands are built of
+from typer.core import TyperGroup
 
 from carid import __version__
 from carid.log import setup_logging
-from curation.cli import app as curate_app
-from marketplace.cli import app as marketplace_app
-from scraper.cli import app as scrape_app
-from serving.cli import serve_command
-from splitting.cli import app as split_app
-from training.cli import app as train_app
-from training.cli import predict_command
-from training.study_cli import app as study_app
+
+#: each subcommand's module and attribute: a typer app (a group of commands) or a function (one command)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "marketplace": ("marketplace.cli", "app"),
+    "scrape": ("scraper.cli", "app"),
+    "curate": ("curation.cli", "app"),
+    "split": ("splitting.cli", "app"),
+    "train": ("training.cli", "app"),
+    "study": ("training.study_cli", "app"),
+    "predict": ("training.cli", "predict_command"),
+    "serve": ("serving.cli", "serve_command"),
+}
+
+
+def subcommand(name: str) -> click.Command:
+    """The click command of one subcommand, importing its module now. Why by hand: typer mounts sub-apps eagerly, and
+    importing every package's CLI took 0.83 s of each command's start (the scraper's Selenium alone 0.41 s)."""
+    module, attribute = SUBCOMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    # mounted on a holder app as the root used to mount it, so the command is the same (no completion options)
+    holder = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+    if not isinstance(target, typer.Typer):
+        holder.command(name)(target)
+        return typer.main.get_command(holder)
+    holder.add_typer(target, name=name)
+    group = typer.main.get_command(holder)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: its subcommands are imported when they are run or listed (``carid --help``), not before."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *SUBCOMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS:
+            return subcommand(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="carid",
+    cls=LazyGroup,
     help="Scrape used-car listings, curate the photos, split them and train a Swift-vs-WagonR classifier.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(marketplace_app, name="marketplace")
-app.add_typer(scrape_app, name="scrape")
-app.add_typer(curate_app, name="curate")
-app.add_typer(split_app, name="split")
-app.add_typer(train_app, name="train")
-app.add_typer(study_app, name="study")
-app.command("predict")(predict_command)
-app.command("serve")(serve_command)
 
 
 def _version(value: bool) -> None:
