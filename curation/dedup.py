@@ -409,7 +409,12 @@ def _thumbs(plane: np.ndarray, windows: Sequence[tuple[float, float, float, floa
     after standardising (float32 sums; checked in tests/curation/test_dedup_thumbs.py), and cost 0.9 ms against
     1.35 ms for Pillow's 27 resizes of a 160x120 plane, most of which went on making a Pillow image per window."""
     h, w = plane.shape
-    boxes = _boxes((w, h), windows)
+    return _box_thumbs(plane, _boxes((w, h), windows))
+
+
+def _box_thumbs(plane: np.ndarray, boxes: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
+    """:func:`_thumbs` of windows given by their pixel boxes (:func:`_boxes`)."""
+    h, w = plane.shape
     right = np.concatenate([bilinear_weights(w, x0, x1, THUMB) for x0, _, x1, _ in boxes], axis=1)
     rows = (plane @ right).reshape(h, len(boxes), THUMB).transpose(1, 0, 2)
     down = np.stack([bilinear_weights(h, y0, y1, THUMB) for _, y0, _, y1 in boxes]).transpose(0, 2, 1)
@@ -423,12 +428,16 @@ def _thumbs(plane: np.ndarray, windows: Sequence[tuple[float, float, float, floa
     return np.where(flat, 0.0, t / np.where(flat, 1.0, norm)).astype(np.float32)
 
 
-def _big_enough(plane: np.ndarray, windows: list[tuple[float, float, float, float]]
-                ) -> list[tuple[float, float, float, float]]:
-    """The windows whose region of ``plane`` is at least 4 pixels a side (from their boxes, without slicing)."""
+def _sized_thumbs(plane: np.ndarray, windows: list[tuple[float, float, float, float]]
+                  ) -> tuple[list[tuple[float, float, float, float]], np.ndarray]:
+    """The windows whose region of ``plane`` is at least 4 pixels a side, and their :func:`_thumbs`; the boxes are
+    computed once for both (the size test reads them, no region is sliced)."""
     h, w = plane.shape
-    return [win for win, (x0, y0, x1, y1) in zip(windows, _boxes((w, h), windows), strict=True)
-            if min(x1 - x0, y1 - y0) >= 4]
+    kept = [(win, box) for win, box in zip(windows, _boxes((w, h), windows), strict=True)
+            if min(box[2] - box[0], box[3] - box[1]) >= 4]
+    if not kept:
+        return [], np.zeros((0, THUMB * THUMB), dtype=np.float32)
+    return [win for win, _ in kept], _box_thumbs(plane, [box for _, box in kept])
 
 
 def _region(luma: np.ndarray, window: tuple[float, float, float, float]) -> np.ndarray:
@@ -493,11 +502,10 @@ def _polish(crop: Evidence, target: np.ndarray, best: tuple[float, tuple[float, 
     whole affine warp per pair)."""
     for step in POLISH_STEPS:
         for _ in range(POLISH_ROUNDS):
-            tries = [_nudged(best[1], move, step) for move in _MOVES]
-            tries = _big_enough(crop.luma, tries)
+            tries, thumbs = _sized_thumbs(crop.luma, [_nudged(best[1], move, step) for move in _MOVES])
             if not tries:
                 break
-            scores = _thumbs(crop.luma, tries) @ target
+            scores = thumbs @ target
             top = int(scores.argmax())
             if float(scores[top]) <= best[0]:
                 break
@@ -565,9 +573,11 @@ def match(a: Evidence, b: Evidence, tone_from: float = 0.95, tone_max: int | Non
     best = (-2.0, crop.windows[k])
     for step in (1.0, 0.5):  # a coarse search around the window, then a finer one around its best
         start = best[1] if best[0] > -2.0 else crop.windows[k]
-        tries = [_shifted(start, dx * step, dy * step, ds * step) for dx, dy, ds in _REFINE]
-        tries = _big_enough(crop.luma, tries) or [start]
-        scores = _thumbs(crop.luma, tries) @ target
+        tries, thumbs = _sized_thumbs(crop.luma, [_shifted(start, dx * step, dy * step, ds * step)
+                                                  for dx, dy, ds in _REFINE])
+        if not tries:
+            tries, thumbs = [start], _thumbs(crop.luma, [start])
+        scores = thumbs @ target
         top = int(scores.argmax())
         if float(scores[top]) > best[0]:
             best = (float(scores[top]), tries[top])
