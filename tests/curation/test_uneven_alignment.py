@@ -123,6 +123,21 @@ def test_a_polished_alignment_needs_a_closer_match() -> None:
     assert confirmed(replace(polished, tone_phash256=PARAMS.verify_tone_phash256_max), PARAMS)
 
 
+def test_a_close_correlation_confirms_up_to_the_close_limit() -> None:
+    """At a correlation of POLISHED_NCC_MIN or more, polished or not, a pair confirms within
+    verify_close_phash256_max bits, beyond verify_phash256_max: a crop's region boundary moves the 256-bit pHash
+    where the correlation says the pictures are the same."""
+    assert PARAMS.verify_close_phash256_max > PARAMS.verify_phash256_max
+    window = (0.15, 0.12, 0.11, 0.18)
+    close = Match(ncc=POLISHED_NCC_MIN, phash256=PARAMS.verify_close_phash256_max, window_a=window,
+                  window_b=(0.0, 0.0, 0.0, 0.0), polished=True)
+    assert confirmed(close, PARAMS)
+    assert confirmed(replace(close, polished=False), PARAMS)
+    assert not confirmed(replace(close, phash256=PARAMS.verify_close_phash256_max + 1), PARAMS)
+    assert not confirmed(replace(close, ncc=0.989), PARAMS)
+    assert not confirmed(close, replace(PARAMS, verify_close_phash256_max=PARAMS.verify_phash256_max))
+
+
 def hue_turned(img: Image.Image) -> Image.Image:
     h, sat, v = img.convert("HSV").split()
     return Image.merge("HSV", (h.point(lambda x: (x + 40) % 256), sat, v)).convert("RGB")
