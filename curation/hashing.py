@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from carid.images import to_rgb
-from curation.dedup import image_hashes, off_centre_hashes
+from curation.dedup import image_hashes, off_centre_hashes, value_hash
 from curation.focus import MAX_SIDE, edge_stats
 from curation.pool import one_blas_thread
 from curation.suspicion import layout_of
@@ -55,6 +55,7 @@ class Fingerprint:
     focus: float = 1.0  # 0-1, higher is sharper, at native resolution: curation.focus (the blurry check)
     flat_share: float = 0.0  # 0-1, share of exactly equal neighbours at native resolution (the graphic check)
     layout: tuple[float, ...] = ()  # 12x9x3 mean colours, 0-1, of the upright photo: the review's layout order
+    value_hash: tuple[int, int] | None = None  # (pHash, dHash) of the value plane (max of R, G, B): hue turns keep it
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
         focus=edges.focus,
         flat_share=edges.flat_share,
         layout=layout_of(work),
+        value_hash=value_hash(rgb),  # at half the work image's scale: a 32x32 thumbnail needs no more
     )
 
 
