@@ -79,13 +79,13 @@ wrong pairs.
 
 The value hashes' join was chosen on seed 7 (its hue copies: 2 of 57 were never candidates): at the full hashes'
 limits it added 128 candidate pairs of different photos, none confirmed, and 3 true pairs (2 hue copies with their
-originals, a hue copy with a grayscale one), all confirmed. Held out: seed 11, 5 true pairs (4 confirmed, 3 of
-them hue copies) against 129 wrong ones (none confirmed); seed 23, 1 against 27. Whole curation: seed 7 recall
-0.9924 -> 0.9962 (hue 0.965 -> 1.0); seed 11 at full size 0.975 -> 0.9788 (hue 0.942 -> 0.981); seed 23 at half
-size 0.9789 -> 0.9825 (hue 0.955 -> 1.0); precision unchanged (1.0, 0.998, 1.0). On the benchmark's photos the
-second uneven crop went from 0.69 to 0.75 (a value-hash candidate chains it into its cluster), pairwise
-precision 1.0. The cost: about 55 us a photo for the hash (fingerprints 767 photos/s against 785-795 on 2
-cores), and 1.8 s more on 1M random hashes' candidate join (48.9 s against 47.1).
+originals, a hue copy with a grayscale one), all confirmed. Held out: seed 11, 5 true pairs (3 of them hue copies
+with their originals; 4 confirmed) against 129 wrong ones (none confirmed); seed 23, 1 against 27. Whole curation:
+seed 7 recall 0.9924 -> 0.9962 (hue 0.965 -> 1.0); seed 11 at full size 0.975 -> 0.9788 (hue 0.942 -> 0.981); seed
+23 at half size 0.9789 -> 0.9825 (hue 0.955 -> 1.0); precision unchanged (1.0, 0.998, 1.0). On the benchmark's
+photos the second uneven crop went from 0.69 to 0.75, pairwise precision 1.0. The cost: about 55 us a photo for the
+hash (fingerprints 767 photos/s against 785-795 on 2 cores), and 1.8 s more on 1M random hashes' candidate join
+(48.9 s against 47.1).
 
 What this does not catch: crops that leave a side cut under 10% and another over 4% (0.0-0.81 on the benchmark's
 such crops, printed there as beyond scope), rotations and flips. Broader candidate nets for them (ORB descriptors
@@ -351,7 +351,7 @@ def value_hash(rgb: np.ndarray) -> tuple[int, int]:
     """(pHash, dHash) of the whole value plane (max of R, G, B) of an RGB image (h, w, 3 uint8; fingerprints pass the
     work image at half scale), as :func:`image_hashes` makes a whole image's. A hue turn keeps the value plane (it
     moves luma, and with it the luma hashes), so a recoloured copy meets its original here: a candidate route only,
-    verification decides. One hash, so the batch's bookkeeping is left out (about 40 us on a 64x48 image)."""
+    verification decides. One hash, so the batch's bookkeeping is left out (about 55 us on a 64x48 image)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     v = np.maximum(np.maximum(r, g), b)  # three elementwise maxima: cheaper than max(axis=2)
     right, down = _whole_matrices(v.shape[1], v.shape[0])

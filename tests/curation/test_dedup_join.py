@@ -80,6 +80,16 @@ def test_candidate_pairs_default_budget_is_exact_at_small_sizes() -> None:
     got = candidate_pairs(items, windows, p, off_centre=off)
     assert np.array_equal(got, candidate_pairs(items, windows, p, budget=None, off_centre=off))
     assert len(got) > len(ref)
+    # so is the value hashes' whole-photo join; a photo without a value hash (None) takes no part in it
+    value: list[tuple[int, int] | None] = [v if k % 7 else None for k, v in enumerate(planted(len(items), 9))]
+    with_value = candidate_pairs(items, windows, p, off_centre=off, value=value)
+    assert np.array_equal(with_value, candidate_pairs(items, windows, p, budget=None, off_centre=off, value=value))
+    extra = {tuple(e) for e in with_value.tolist()} - {tuple(e) for e in got.tolist()}
+    assert extra and all(value[i] is not None and value[j] is not None for i, j in extra)
+    has = [k for k, v in enumerate(value) if v is not None]
+    hashes = [v for v in value if v is not None]
+    exact = {(has[i], has[j]) for i, j in all_pairs(hashes, hashes, PM, DM, same=True)}
+    assert extra == exact - {tuple(e) for e in got.tolist()}
 
 
 def test_cross_join_probes_with_the_smaller_side_and_keeps_the_orientation() -> None:
