@@ -356,10 +356,9 @@ def value_hash(rgb: np.ndarray) -> tuple[int, int]:
     v = np.maximum(np.maximum(r, g), b)  # three elementwise maxima: cheaper than max(axis=2)
     right, down = _whole_matrices(v.shape[1], v.shape[0])
     thumbs = _levels(down @ _levels(v.astype(np.float64) @ right))  # rows 0-31 x cols 0-31: pHash; 32-39 x 32-40
-    low = (_DCT8 @ thumbs[:_PHASH_SIDE, :_PHASH_SIDE] @ _DCT8.T).ravel()
+    low = (_DCT8 @ thumbs[:_PHASH_SIDE, :_PHASH_SIDE] @ _DCT8.T).reshape(1, 64)
     small = thumbs[_PHASH_SIDE:, _PHASH_SIDE:]
-    ordered = np.sort(low)
-    p_bits = low > (ordered[31] + ordered[32]) / 2
+    p_bits = _above_median(low)
     d_bits = small[:, 1:] > small[:, :-1]
     return (int.from_bytes(np.packbits(p_bits).tobytes(), "big"), int.from_bytes(np.packbits(d_bits).tobytes(), "big"))
 
