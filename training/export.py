@@ -21,6 +21,7 @@ from carid.atomic import write_texts
 from carid.params import TrainParams
 from curation.decisions import CLASS_LABELS
 from training.evaluate import load_model
+from training.quiet import native_stderr_held, verbose_logging
 from training.train import MODEL_FILE
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ def export_onnx(model_file: Path, path: Path) -> None:
         model = keras.saving.load_model(model_file, compile=False)
         size = model.input_shape[1]
         spec = keras.InputSpec(shape=(None, size, size, 3), dtype="float32", name="image")
-        model.export(str(tmp), format="onnx", verbose=False, input_signature=[spec])
+        with native_stderr_held(verbose_logging()):  # the graph optimiser's absl INFO lines (training/quiet.py)
+            model.export(str(tmp), format="onnx", verbose=False, input_signature=[spec])
     elif importlib.util.find_spec("tensorflow") is None:
         raise ExportError(f"ONNX export needs TensorFlow (tf2onnx), which this machine lacks; {model_file} is "
                           f"written: export it on a machine with carid installed: carid train export")

@@ -11,6 +11,8 @@ import keras
 import pytest
 from trainkit import project
 
+from training.quiet import native_stderr_held
+
 NOISE = ("oneDNN custom operations", "cpu_feature_guard", "absl::InitializeLog", "np.object", "FutureWarning")
 CARID = str(Path(sys.executable).with_name("carid"))
 
@@ -48,3 +50,18 @@ def test_verbose_keeps_the_noise_and_a_persons_own_setting_wins() -> None:
     assert level("q") == "2"
     assert level("v") == "None"
     assert level("q", TF_CPP_MIN_LOG_LEVEL="0") == "0"
+
+
+def test_native_stderr_is_held_and_shown_only_when_the_block_fails(capfd: pytest.CaptureFixture[str]) -> None:
+    with native_stderr_held():
+        os.write(2, b"I0000 devices.cc:76] held line\n")
+    assert "held line" not in capfd.readouterr().err
+    with pytest.raises(RuntimeError), native_stderr_held():
+        os.write(2, b"I0000 context before the failure\n")
+        raise RuntimeError("export failed")
+    assert "context before the failure" in capfd.readouterr().err
+    with native_stderr_held(verbose=True):
+        os.write(2, b"verbose line\n")
+    assert "verbose line" in capfd.readouterr().err
+    os.write(2, b"after the block\n")  # descriptor 2 is the terminal's again
+    assert "after the block" in capfd.readouterr().err
