@@ -16,6 +16,7 @@ from carid.params import load_params
 from curation.dedup import (
     POLISH_ABOVE,
     POLISHED_NCC_MIN,
+    DedupParams,
     Evidence,
     Match,
     candidate_pairs,
@@ -164,3 +165,28 @@ def test_skipping_the_value_planes_of_a_refused_alignment_changes_no_decision() 
         assert confirmed(quick, PARAMS) == confirmed(full, PARAMS)
         decisions.append(confirmed(full, PARAMS))
     assert any(decisions) and not all(decisions)
+
+
+# heavy crops whose original has an off-centre window within phash_max of them at 11-12 dHash bits (and no nearer
+# route): candidates at params.yaml's off_centre_dhash_max (12), not at the 10 it was before
+NEAR_LIMIT = [("chelsea", (0.20, 0.14, 0.12, 0.14)), ("coffee", (0.16, 0.16, 0.19, 0.15)),
+              ("camera", (0.11, 0.11, 0.18, 0.14))]
+
+
+@pytest.mark.parametrize(("name", "box"), NEAR_LIMIT)
+def test_a_crop_11_or_12_dhash_bits_from_its_window_is_a_candidate_and_confirmed(
+        name: str, box: tuple[float, float, float, float]) -> None:
+    img = photo(name)
+    data = [jpeg(img), jpeg(cut(img, box))]
+    original, copy = (fingerprint_bytes(d) for d in data)
+    bits = [(w[1] ^ copy.dhash).bit_count() for w in original.off_centre
+            if (w[0] ^ copy.phash).bit_count() <= PARAMS.phash_max]
+    assert bits and 11 <= min(bits) <= 12, bits
+
+    def candidates(p: DedupParams) -> int:
+        return len(candidate_pairs([(original.phash, original.dhash), (copy.phash, copy.dhash)],
+                                   [original.windows, copy.windows], p,
+                                   off_centre=[original.off_centre, copy.off_centre]))
+
+    assert candidates(PARAMS) == 1 and candidates(replace(PARAMS, off_centre_dhash_max=10)) == 0
+    assert confirmed(match(evidence_of(decode_luma(data[0])), evidence_of(decode_luma(data[1]))), PARAMS)
