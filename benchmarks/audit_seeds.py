@@ -9,10 +9,10 @@ embeddings from the user's feature cache, computed where missing) and scored (``
 junk in the first 20% of the accepted photos in review order, the share read to catch 95% of the accepted junk,
 relabel precision / recall. The colour-layout order (no audit) is scored beside it.
 
-``--fold-seeds K``: the audit again with the folds shuffled by seeds 1 .. K-1 (``AuditSettings.seed``; the same
-embeddings), and the min / mean / max of each figure over the K splits. The split alone moves read-for-95% by
-0.03 at seeds 7 and 11 and by 0.15 at half-size seed 23 (README, audit section), so compare two ways of scoring
-by these spreads, not by one split.
+``--fold-seeds K``: the audit over K shuffles of the folds (``AuditSettings.seed`` 0 .. K-1, 0 being the audit
+above; the same embeddings), and the min / mean / max of each figure over the K splits. The split alone moves
+read-for-95% by 0.03 at seeds 7 and 11 and by 0.15 at half-size seed 23 (README, audit section), so compare two
+ways of scoring by these spreads, not by one split.
 
 ``--rounds R --read F``: a person reads the first share F of the accepted photos in review order and decides
 what they saw (the demo's stand-in reviewer plays the person: it rejects the junk and relabels the photos of the
