@@ -363,9 +363,7 @@ def value_hash(rgb: np.ndarray) -> tuple[int, int]:
     thumbs = _levels(down @ _levels(v.astype(np.float64) @ right))  # rows 0-31 x cols 0-31: pHash; 32-39 x 32-40
     low = (_DCT8 @ thumbs[:_PHASH_SIDE, :_PHASH_SIDE] @ _DCT8.T).reshape(1, 64)
     small = thumbs[_PHASH_SIDE:, _PHASH_SIDE:]
-    p_bits = _above_median(low)
-    d_bits = small[:, 1:] > small[:, :-1]
-    return (int.from_bytes(np.packbits(p_bits).tobytes(), "big"), int.from_bytes(np.packbits(d_bits).tobytes(), "big"))
+    return _packed(_above_median(low), (small[:, 1:] > small[:, :-1]).reshape(1, 64))[0]
 
 
 def _uniform_run(lines: np.ndarray) -> int:
