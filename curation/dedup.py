@@ -56,15 +56,16 @@ the benchmark's clusters (the original kept in 15 of 16); on the demo with its r
 not chosen on, the original (the answer key's source photo) is kept in 0.989-0.995 of clusters at seeds 7, 11 and 23
 (0.96-0.97 before the per-side frame test of :func:`_ring_is_flat`).
 
-The off-centre windows and the polished-alignment rule were chosen on seed 7 (candidate pairs of the grid's
-windows against full hashes at pHash 10: dHash 12 pairs 46 of its 47 heavy crops at 1,018 new wrong pairs, dHash 10
-pairs 45 at 390; the polish rule: the 3 look-alike pairs the new candidates confirmed, at correlation 0.976-0.985
-and 18-22 bits, against the new true pairs at 0.985 or more and 16 bits, or 0.99 and more). Whole curation, seed 7:
-recall 0.9412 -> 0.9867, heavy crops 0.468 -> 0.915, precision 0.998 -> 1.0. Held out: seed 11 at full size
-0.9269 -> 0.9731 (heavy crops 0.375 -> 0.821; precision 1.0 -> 0.998, 0.9961 without the polish rule), seed 23 at
-half size 0.9474 -> 0.9789 (precision 0.9963 -> 1.0, 0.9964 without the rule). On the benchmark's photos, which
-they were not chosen on, two uneven crops of 10-20% a side are found at 0.69 each: texture photos fail
-verification as their central crops do, and 4 of the 32 copies are 11-13 dHash bits from their window.
+The off-centre windows and the polished-alignment rule were chosen on seed 7 (candidate pairs of the grid's windows
+against full hashes at pHash 10: dHash 12 pairs 46 of its 47 heavy crops at 1,018 new wrong pairs, dHash 10 pairs 45
+at 390, since chosen again as 12 on whole curation: see :data:`OFF_CENTRE`; the polish rule: the 3 look-alike pairs
+the new candidates confirmed, at correlation 0.976-0.985 and 18-22 bits, against the new true pairs at 0.985 or more
+and 16 bits, or 0.99 and more). Whole curation, seed 7: recall 0.9412 -> 0.9867, heavy crops 0.468 -> 0.915,
+precision 0.998 -> 1.0. Held out: seed 11 at full size 0.9269 -> 0.9731 (heavy crops 0.375 -> 0.821; precision 1.0
+-> 0.998, 0.9961 without the polish rule), seed 23 at half size 0.9474 -> 0.9789 (precision 0.9963 -> 1.0, 0.9964
+without the rule). On the benchmark's photos, which they were not chosen on, two uneven crops of 10-20% a side are
+found at 0.69 each: texture photos fail verification as their central crops do, and 4 of the 32 copies are 11-13
+dHash bits from their window.
 
 ``verify_close_phash256_max`` (28): at a correlation of ``POLISHED_NCC_MIN`` or more, polished or not, a pair
 confirms within 28 bits instead of 22. A crop's region boundary, resampled, moves the 256-bit pHash where the
