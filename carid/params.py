@@ -111,6 +111,8 @@ class CurateParams(_Section):
     off_centre_dhash_max: int = Field(12, ge=0, le=64)  # uneven-crop windows join at this dHash (pHash: phash_max)
     verify_close_phash256_max: int = Field(28, ge=0, le=128)  # or luma correlating at 0.99+ and pHash within this
     verify_register_ncc_min: float = Field(0.97, ge=-1, le=1)  # or a same-scale piece placed by phase correlation
+    off_centre_wide: int = Field(14, ge=0, le=64)  # uneven-crop windows also join with one hash within this ...
+    off_centre_tight: int = Field(6, ge=0, le=64)  # ... and the other within this (pHash, dHash or the reverse)
     min_side: int = Field(ge=1)  # too-small below this many pixels on the short side
     blur_min: float = Field(ge=0, le=1)  # blurry below this focus (curation.focus: 0-1, higher is sharper)
     dark_max: float = Field(ge=0, le=255)  # too-dark below this mean brightness

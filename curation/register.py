@@ -10,6 +10,11 @@ finds a translation exactly, whatever the photo shows: the peak of the inverse t
 power spectrum. The pixels it lines up are then compared directly; an exact piece correlates at 0.99 or more
 despite JPEG, different photos do not (the demo's look-alike listing photos of a car from one side: at most 0.93).
 
+A photo resized (an upscale, a downscale) is not a translation either, but its size says so: two photos of one
+aspect ratio and different sizes (:func:`resized`) are compared with the larger shrunk to the smaller's size, at no
+shift (:func:`compare`). The thumbnails search scales too, but a texture shrunk to 32x32 from two resolutions is
+two different noises (the benchmark's brick and its 150% upscale: refused there, 0.995 here).
+
 Only pairs whose sizes allow it are registered (:func:`fits`): the smaller photo fits inside the larger and holds
 :data:`SHARE_MIN` to :data:`SHARE_MAX` of its area. Two photos of one size would register at no shift, which the
 thumbnails have already compared; on the demo that gate leaves 435 of seed 7's 2,346 candidate pairs that the
@@ -36,6 +41,7 @@ SIDE = 1024  # long side, in pixels, of the larger photo of a pair at registrati
 SHARE_MIN = 0.3  # the smaller photo's area, as a share of the larger's: a crop of 20% a side keeps 0.36, a frame
 SHARE_MAX = 0.97  # of 10% of the long side about 0.6; over SHARE_MAX the photos are about one size (see above)
 MIN_SIDE = 16  # pixels: a smaller photo under this on a side is not registered
+ASPECT_TOLERANCE = 0.01  # photos whose aspect ratios differ by at most this share may be one photo resized
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,12 @@ def fits(big: tuple[int, int], small: tuple[int, int]) -> bool:
     """Whether a photo of size ``small`` (width, height) could be a piece of one of size ``big`` at its scale."""
     (w, h), (bw, bh) = small, big
     return w <= bw and h <= bh and SHARE_MIN * bw * bh <= w * h <= SHARE_MAX * bw * bh
+
+
+def resized(big: tuple[int, int], small: tuple[int, int]) -> bool:
+    """Whether ``big`` could be ``small`` resized: one aspect ratio (within :data:`ASPECT_TOLERANCE`), other sizes."""
+    (w, h), (bw, bh) = small, big
+    return (w, h) != (bw, bh) and abs(bw * h - bh * w) <= ASPECT_TOLERANCE * bw * h
 
 
 def scale_for(big: tuple[int, int]) -> float:
@@ -73,6 +85,21 @@ def decode_scaled(data: bytes, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(grey, dtype=np.float32)
 
 
+def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Pearson correlation of two arrays of one shape; None when either is flat."""
+    a, b = a - a.mean(), b - b.mean()
+    norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / norm if norm > 1e-6 * a.size else None
+
+
+def compare(shrunk: np.ndarray, small: np.ndarray) -> Registration:
+    """A photo resized: the larger, shrunk to the smaller's size, against the smaller at no shift."""
+    if shrunk.shape != small.shape or min(small.shape) < MIN_SIDE:
+        return NONE
+    ncc = _correlation(shrunk, small)
+    return NONE if ncc is None else Registration(ncc, (0.0, 0.0, 0.0, 0.0))
+
+
 def register(big: np.ndarray, small: np.ndarray) -> Registration:
     """Where ``small`` lies inside ``big`` (2-D float arrays at one scale) by phase correlation over the placements
     that keep it whole inside, and the correlation of the pixels there."""
@@ -84,10 +111,7 @@ def register(big: np.ndarray, small: np.ndarray) -> Registration:
     spectrum /= np.abs(spectrum) + 1e-6
     peaks = np.fft.irfft2(spectrum, s=(bh, bw))[: bh - h + 1, : bw - w + 1]
     y, x = np.unravel_index(int(peaks.argmax()), peaks.shape)
-    region = big[y:y + h, x:x + w]
-    a, b = region - region.mean(), small - small.mean()
-    norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    if norm <= 1e-6 * a.size:  # a flat photo lines up anywhere
+    ncc = _correlation(big[y:y + h, x:x + w], small)
+    if ncc is None:  # a flat photo lines up anywhere
         return NONE
-    window = (x / bw, y / bh, (bw - x - w) / bw, (bh - y - h) / bh)
-    return Registration(float((a * b).sum()) / norm, window)
+    return Registration(ncc, (x / bw, y / bh, (bw - x - w) / bw, (bh - y - h) / bh))

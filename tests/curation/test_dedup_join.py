@@ -4,6 +4,7 @@ and exact (the all-pairs answer) whenever the budget covers the whole search."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import hashkit
 import numpy as np
@@ -80,6 +81,13 @@ def test_candidate_pairs_default_budget_is_exact_at_small_sizes() -> None:
     got = candidate_pairs(items, windows, p, off_centre=off)
     assert np.array_equal(got, candidate_pairs(items, windows, p, budget=None, off_centre=off))
     assert len(got) > len(ref)
+    # the two corner joins (one hash within off_centre_tight, the other within off_centre_wide) are in that, exact
+    inner = {tuple(e) for e in candidate_pairs(items, windows, replace(p, off_centre_wide=0), off_centre=off).tolist()}
+    bits = [(i, j, (w[0] ^ fp).bit_count(), (w[1] ^ fd).bit_count())
+            for i, ws in enumerate(off) for w in ws for j, (fp, fd) in enumerate(items) if i != j]
+    corners = {(min(i, j), max(i, j)) for i, j, pb, db in bits
+               if min(pb, db) <= p.off_centre_tight and max(pb, db) <= p.off_centre_wide}
+    assert corners - inner and {tuple(e) for e in got.tolist()} - inner == corners - inner
     # so is the value hashes' whole-photo join; a photo without a value hash (None) takes no part in it
     value: list[tuple[int, int] | None] = [v if k % 7 else None for k, v in enumerate(planted(len(items), 9))]
     with_value = candidate_pairs(items, windows, p, off_centre=off, value=value)

@@ -112,3 +112,29 @@ def test_a_registered_match_confirms_on_its_correlation_alone() -> None:
     assert confirmed(m, PARAMS)
     assert not confirmed(replace(m, ncc=PARAMS.verify_register_ncc_min - 0.01), PARAMS)
     assert not confirmed(replace(m, registered=False, ncc=0.5), PARAMS)
+
+
+def test_a_texture_s_upscale_is_confirmed_by_comparing_it_shrunk_to_the_original_s_size(tmp_path: Path) -> None:
+    """scikit-image's brick and its 150% upscale: both shrunk to 32x32 from two resolutions, a texture is two
+    different noises (refused); compared at the original's size, the pixels correlate at about 0.995."""
+    pytest.importorskip("skimage.data")
+    img = sample_photo("brick", 512)
+    up = img.resize((img.width * 3 // 2, img.height * 3 // 2), Image.Resampling.BICUBIC)
+    paths = [write(tmp_path, "original", img), write(tmp_path, "upscale", up)]
+    prints = [fingerprint_file(p).fingerprint for p in paths]
+    assert register.resized((up.width, up.height), (img.width, img.height))
+    found = near_duplicate_clusters(paths, prints, PARAMS)  # type: ignore[arg-type]
+    assert found.labels == [0, 0] and found.confirmed[0][2].registered
+    assert found.confirmed[0][2].window_a == found.confirmed[0][2].window_b == FULL  # no piece: the keep rule's
+    # upscale test decides, not a field-of-view point
+    without = near_duplicate_clusters(paths, prints, replace(PARAMS, verify_register_ncc_min=1.0))  # type: ignore[arg-type]
+    assert without.labels == [0, 1]
+
+
+def test_resized_takes_one_aspect_ratio_at_another_size() -> None:
+    assert register.resized((600, 450), (400, 300))
+    assert register.resized((802, 600), (400, 300))  # 0.25% wider: within ASPECT_TOLERANCE
+    assert not register.resized((400, 300), (400, 300))
+    assert not register.resized((600, 400), (400, 300))  # 3:2 against 4:3
+    np.testing.assert_allclose(register.compare(texture(4), texture(4)).ncc, 1.0, atol=1e-5)
+    assert register.compare(texture(4), texture(4)[:, :200]) == register.NONE

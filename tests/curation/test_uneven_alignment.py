@@ -76,9 +76,9 @@ def test_the_halves_of_a_photo_are_not_confirmed_as_copies_of_each_other() -> No
 HEAVY = [(0.18, 0.11, 0.12, 0.19), (0.11, 0.17, 0.19, 0.13), (0.19, 0.12, 0.11, 0.16)]
 
 
-def jpeg(img: Image.Image) -> bytes:
+def jpeg(img: Image.Image, quality: int = 90) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
+    img.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
 
 
@@ -188,5 +188,40 @@ def test_a_crop_11_or_12_dhash_bits_from_its_window_is_a_candidate_and_confirmed
                                    [original.windows, copy.windows], p,
                                    off_centre=[original.off_centre, copy.off_centre]))
 
-    assert candidates(PARAMS) == 1 and candidates(replace(PARAMS, off_centre_dhash_max=10)) == 0
+    assert candidates(PARAMS) == 1
+    assert candidates(replace(PARAMS, off_centre_dhash_max=10, off_centre_wide=0)) == 0
     assert confirmed(match(evidence_of(decode_luma(data[0])), evidence_of(decode_luma(data[1]))), PARAMS)
+
+
+def bench_original(name: str) -> Image.Image:
+    """A scikit-image photo as benchmarks/dedup_external.py makes its originals: at most 512 pixels, Lanczos."""
+    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
+    scale = 512 / max(img.size)
+    if scale < 1:
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+    return img
+
+
+# uneven crops of scikit-image photos (the external benchmark's boxes, originals and JPEG quality) whose nearest
+# off-centre window is beyond phash_max / off_centre_dhash_max but within one corner: pHash 12-14 with dHash 2-5
+# (the rocket), pHash 6 with dHash 13 (the microaneurysms)
+CORNERS = [("rocket", (0.18, 0.11, 0.12, 0.19)), ("rocket", (0.11, 0.17, 0.19, 0.13)),
+           ("microaneurysms", (0.11, 0.17, 0.19, 0.13))]
+
+
+@pytest.mark.parametrize(("name", "box"), CORNERS)
+def test_a_crop_near_its_window_in_one_hash_only_is_a_candidate_through_a_corner_join(
+        name: str, box: tuple[float, float, float, float]) -> None:
+    img = bench_original(name)
+    data = [jpeg(img, 92), jpeg(cut(img, box), 92)]
+    original, copy = (fingerprint_bytes(d) for d in data)
+    near = [((w[0] ^ copy.phash).bit_count(), (w[1] ^ copy.dhash).bit_count()) for w in original.off_centre]
+    assert not any(p <= PARAMS.phash_max and d <= PARAMS.off_centre_dhash_max for p, d in near), near
+    assert any(min(p, d) <= PARAMS.off_centre_tight and max(p, d) <= PARAMS.off_centre_wide for p, d in near), near
+
+    def candidates(p: DedupParams) -> int:
+        return len(candidate_pairs([(original.phash, original.dhash), (copy.phash, copy.dhash)],
+                                   [original.windows, copy.windows], p,
+                                   off_centre=[original.off_centre, copy.off_centre]))
+
+    assert candidates(PARAMS) == 1 and candidates(replace(PARAMS, off_centre_wide=0)) == 0
