@@ -27,7 +27,7 @@ from curation.dedup import (
     match,
     near_duplicate_clusters,
 )
-from curation.hashing import fingerprint_bytes
+from curation.hashing import Fingerprint, fingerprint_bytes
 
 skdata = pytest.importorskip("skimage.data")
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +167,12 @@ def test_skipping_the_value_planes_of_a_refused_alignment_changes_no_decision() 
     assert any(decisions) and not all(decisions)
 
 
+def candidates(original: Fingerprint, copy: Fingerprint, p: DedupParams) -> int:
+    """Candidate pairs (0 or 1) of a photo and its copy, from every join curation runs."""
+    return len(candidate_pairs([(original.phash, original.dhash), (copy.phash, copy.dhash)],
+                               [original.windows, copy.windows], p, off_centre=[original.off_centre, copy.off_centre]))
+
+
 # heavy crops whose original has an off-centre window within phash_max of them at 11-12 dHash bits (and no nearer
 # route): candidates at params.yaml's off_centre_dhash_max (12), not at the 10 it was before
 NEAR_LIMIT = [("chelsea", (0.20, 0.14, 0.12, 0.14)), ("coffee", (0.16, 0.16, 0.19, 0.15)),
@@ -183,13 +189,8 @@ def test_a_crop_11_or_12_dhash_bits_from_its_window_is_a_candidate_and_confirmed
             if (w[0] ^ copy.phash).bit_count() <= PARAMS.phash_max]
     assert bits and 11 <= min(bits) <= 12, bits
 
-    def candidates(p: DedupParams) -> int:
-        return len(candidate_pairs([(original.phash, original.dhash), (copy.phash, copy.dhash)],
-                                   [original.windows, copy.windows], p,
-                                   off_centre=[original.off_centre, copy.off_centre]))
-
-    assert candidates(PARAMS) == 1
-    assert candidates(replace(PARAMS, off_centre_dhash_max=10, off_centre_wide=0)) == 0
+    assert candidates(original, copy, PARAMS) == 1
+    assert candidates(original, copy, replace(PARAMS, off_centre_dhash_max=10, off_centre_wide=0)) == 0
     assert confirmed(match(evidence_of(decode_luma(data[0])), evidence_of(decode_luma(data[1]))), PARAMS)
 
 
@@ -219,9 +220,5 @@ def test_a_crop_near_its_window_in_one_hash_only_is_a_candidate_through_a_corner
     assert not any(p <= PARAMS.phash_max and d <= PARAMS.off_centre_dhash_max for p, d in near), near
     assert any(min(p, d) <= PARAMS.off_centre_tight and max(p, d) <= PARAMS.off_centre_wide for p, d in near), near
 
-    def candidates(p: DedupParams) -> int:
-        return len(candidate_pairs([(original.phash, original.dhash), (copy.phash, copy.dhash)],
-                                   [original.windows, copy.windows], p,
-                                   off_centre=[original.off_centre, copy.off_centre]))
-
-    assert candidates(PARAMS) == 1 and candidates(replace(PARAMS, off_centre_wide=0)) == 0
+    assert candidates(original, copy, PARAMS) == 1
+    assert candidates(original, copy, replace(PARAMS, off_centre_wide=0)) == 0
