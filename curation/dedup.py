@@ -817,6 +817,9 @@ class _VerifyJob:
     sizes: dict[int, tuple[int, int]]
 
 
+REGISTER_KEPT = 64  # registration decodes a verification job keeps for its later pairs (insertion order)
+
+
 def _registered(job: _VerifyJob, i: int, j: int, m: Match, lumas: dict[tuple[int, tuple[int, int]], np.ndarray]
                 ) -> Match | None:
     """The thumbnails' refused match ``m`` of i and j, redone by :mod:`curation.register` when their sizes let one be
@@ -832,6 +835,8 @@ def _registered(job: _VerifyJob, i: int, j: int, m: Match, lumas: dict[tuple[int
     ways = [(size, how) for size, could, how in (
         (register.scaled_size(job.sizes[big], scale), register.fits, register.register),
         (small_size, register.resized, register.compare)) if could(job.sizes[big], job.sizes[small])]
+    if not ways:
+        return None
     found = register.NONE
     for size, how in ways:
         planes = []
@@ -841,10 +846,10 @@ def _registered(job: _VerifyJob, i: int, j: int, m: Match, lumas: dict[tuple[int
                     lumas[k, at] = register.decode_scaled(job.paths[k].read_bytes(), at)
                 except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
                     return None
+                if len(lumas) > REGISTER_KEPT:  # the oldest decode goes: at 1,024 pixels each holds 3-4 MB
+                    del lumas[next(iter(lumas))]
             planes.append(lumas[k, at])
         found = max(found, how(*planes), key=lambda r: r.ncc)
-    if not ways:
-        return None
     wa, wb = (FULL, found.window) if flipped else (found.window, FULL)
     return Match(found.ncc, m.phash256, wa, wb, full_ncc=m.full_ncc, registered=True)
 

@@ -14,7 +14,7 @@ from imagekit import sample_photo
 from PIL import Image, ImageFilter, ImageOps
 
 from carid.params import load_params
-from curation import register
+from curation import dedup, register
 from curation.dedup import (
     FULL,
     Match,
@@ -85,12 +85,15 @@ def write(folder: Path, name: str, img: Image.Image) -> Path:
     return path
 
 
+@pytest.mark.parametrize("kept", [dedup.REGISTER_KEPT, 1])
 def test_a_texture_s_uneven_crop_and_frame_are_confirmed_by_registration_and_the_original_kept(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
     """scikit-image's gravel: its uneven crop and its frame are candidates whose thumbnails correlate at 0.5-0.9
     (a pixel of misalignment at 32x32), so only registration confirms them; without it (an unreachable limit) they
-    stay apart. The crop and the frame each lose a field-of-view point to the original, which is kept."""
+    stay apart. The crop and the frame each lose a field-of-view point to the original, which is kept. The same
+    with a job keeping one registration decode at a time (``kept`` 1: each is decoded again when needed)."""
     pytest.importorskip("skimage.data")
+    monkeypatch.setattr(dedup, "REGISTER_KEPT", kept)
     img = sample_photo("gravel", 512)
     w, h = img.size
     crop = img.crop((round(0.11 * w), round(0.17 * h), round(w - 0.19 * w), round(h - 0.13 * h)))
