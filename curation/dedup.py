@@ -559,7 +559,7 @@ class Match:
     tone_phash256: int = 256  # the aligned regions' distance after matching tone curves (256: not compared)
     full_ncc: float = -2.0  # correlation of the two full images' thumbnails (the keep rule: did a window fit better?)
     polished: bool = False  # the alignment moved one side at a time (_polish): confirmed() asks more of it
-    registered: bool = False  # ncc and windows are curation.register's: the smaller photo placed inside the larger
+    registered: bool = False  # ncc and windows are curation.register's (the smaller placed in the larger, or resized)
 
 
 def _shifted(window: tuple[float, float, float, float], dx: float, dy: float,
@@ -734,7 +734,8 @@ def candidate_pairs(full: Sequence[tuple[int, int]], windows: Sequence[Sequence[
     last window is joined on its pHash alone: it is located by finding the frame, a pixel or so off, and dHash (the
     signs of neighbouring columns of a 9x8 thumbnail) flips with that. Seed 7's three frames that were never
     candidates had pHash 2 bits and dHash 13-14 bits from their originals (dhash_max 12). Its ``off_centre`` windows
-    (:data:`OFF_CENTRE`, when given) join with dHash within ``p.off_centre_dhash_max``. Their ``value`` hashes
+    (:data:`OFF_CENTRE`, when given) join with dHash within ``p.off_centre_dhash_max``, and in two corners with one
+    hash within ``p.off_centre_tight`` and the other within ``p.off_centre_wide``. Their ``value`` hashes
     (:func:`value_hash`, when given; None for a photo without one) join whole photo against whole photo, within the
     full hashes' limits and a share :data:`VALUE_WORK` of the budget."""
     pairs = [near_pairs(full, p.phash_max, p.dhash_max, budget)]
@@ -746,14 +747,15 @@ def candidate_pairs(full: Sequence[tuple[int, int]], windows: Sequence[Sequence[
         pairs.append(owner[near])
     central = len(WINDOWS)
     share = None if budget is None else budget * OFF_CENTRE_WORK / JOIN_WORK
-    groups = [([ws[:central] for ws in windows], p.dhash_max, budget),
-              ([ws[central:] for ws in windows], DHASH_BITS, budget), (off_centre, p.off_centre_dhash_max, share)]
-    limits = [(p.phash_max, dhash_max) for _, dhash_max, _ in groups]
+    # (window hashes per photo, pHash limit, dHash limit, work) of each join against the full hashes
+    joins = [([ws[:central] for ws in windows], p.phash_max, p.dhash_max, budget),
+             ([ws[central:] for ws in windows], p.phash_max, DHASH_BITS, budget),
+             (off_centre, p.phash_max, p.off_centre_dhash_max, share)]
     if off_centre and p.off_centre_wide > max(p.phash_max, p.off_centre_dhash_max):  # the two corners beyond that
         corner = None if budget is None else budget * CORNER_WORK / JOIN_WORK
-        groups += [(off_centre, 0, corner), (off_centre, 0, corner)]
-        limits += [(p.off_centre_wide, p.off_centre_tight), (p.off_centre_tight, p.off_centre_wide)]
-    for (part, _, work), (phash_max, dhash_max) in zip(groups, limits, strict=True):
+        joins += [(off_centre, p.off_centre_wide, p.off_centre_tight, corner),
+                  (off_centre, p.off_centre_tight, p.off_centre_wide, corner)]
+    for part, phash_max, dhash_max, work in joins:
         owners = np.repeat(np.arange(len(part), dtype=np.int64), [len(ws) for ws in part])
         queries = list(itertools.chain.from_iterable(part))
         if queries:
