@@ -71,18 +71,19 @@ def licence(name: str) -> str:
     return " ".join(lines)[:110] or "?"
 
 
-def originals() -> dict[str, Image.Image]:
+def original(name: str) -> Image.Image:
+    """One scikit-image sample photo in RGB, at most LONG_SIDE pixels on its long side (Lanczos)."""
     import skimage.data
 
-    out = {}
-    for name in PHOTOS:
-        arr = getattr(skimage.data, name)()
-        img = Image.fromarray(arr).convert("RGB")
-        scale = LONG_SIDE / max(img.size)
-        if scale < 1:
-            img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
-        out[name] = img
-    return out
+    img = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    scale = LONG_SIDE / max(img.size)
+    if scale < 1:
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
+    return img
+
+
+def originals() -> dict[str, Image.Image]:
+    return {name: original(name) for name in PHOTOS}
 
 
 def crop(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:

@@ -36,8 +36,13 @@ def sample_photo(name: str, side: int) -> Image.Image:
     return img.resize((img.width * side // max(img.size), img.height * side // max(img.size)), Image.Resampling.LANCZOS)
 
 
+def jpeg_bytes(img: Image.Image, quality: int = 90, exif: bytes | None = None) -> bytes:
+    """``img`` saved as a JPEG of ``quality`` (with an EXIF block when given)."""
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, **({"exif": exif} if exif else {}))
+    return buf.getvalue()
+
+
 def jpeg_evidence(img: Image.Image, quality: int) -> Evidence:
     """Verification's evidence (luma and value planes) of ``img`` saved as a JPEG of ``quality``."""
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality)
-    return evidence_of(*decode_planes(buf.getvalue()))
+    return evidence_of(*decode_planes(jpeg_bytes(img, quality)))

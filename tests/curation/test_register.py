@@ -4,13 +4,12 @@ thumbnails refused whose sizes allow it."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from imagekit import sample_photo
+from imagekit import jpeg_bytes, sample_photo
 from PIL import Image, ImageFilter, ImageOps
 
 from carid.params import load_params
@@ -34,12 +33,6 @@ def texture(seed: int, size: tuple[int, int] = (400, 300)) -> np.ndarray:
     rng = np.random.default_rng(seed)
     img = Image.fromarray(rng.integers(0, 256, (size[1], size[0]), dtype=np.uint8)).filter(ImageFilter.BoxBlur(1))
     return np.asarray(img, dtype=np.float32)
-
-
-def jpeg_bytes(img: Image.Image, quality: int = 90, exif: bytes | None = None) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality, **({"exif": exif} if exif else {}))
-    return buf.getvalue()
 
 
 def test_fits_takes_a_smaller_photo_that_could_be_a_piece_of_the_larger() -> None:

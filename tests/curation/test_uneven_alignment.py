@@ -4,14 +4,15 @@ halves of a photo stay apart."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from imagekit import jpeg_bytes as jpeg
 from imagekit import sample_photo
 from PIL import Image
 
+from benchmarks.dedup_external import original as bench_original
 from carid.params import load_params
 from curation.dedup import (
     POLISH_ABOVE,
@@ -38,9 +39,7 @@ BOXES = [(0.12, 0.04, 0.02, 0.10), (0.18, 0.10, 0.10, 0.20), (0.10, 0.20, 0.16, 
 
 
 def evidence(img: Image.Image) -> Evidence:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return evidence_of(decode_luma(buf.getvalue()))
+    return evidence_of(decode_luma(jpeg(img)))
 
 
 def photo(name: str) -> Image.Image:
@@ -74,12 +73,6 @@ def test_the_halves_of_a_photo_are_not_confirmed_as_copies_of_each_other() -> No
 
 # every side cut by 10-20%, each by its own amount (the demo's heavy crops); none near a central window
 HEAVY = [(0.18, 0.11, 0.12, 0.19), (0.11, 0.17, 0.19, 0.13), (0.19, 0.12, 0.11, 0.16)]
-
-
-def jpeg(img: Image.Image, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
 
 
 # (coffee's second crop is 12 pHash bits from its nearest off-centre window, over phash_max: a miss that
@@ -192,15 +185,6 @@ def test_a_crop_11_or_12_dhash_bits_from_its_window_is_a_candidate_and_confirmed
     assert candidates(original, copy, PARAMS) == 1
     assert candidates(original, copy, replace(PARAMS, off_centre_dhash_max=10, off_centre_wide=0)) == 0
     assert confirmed(match(evidence_of(decode_luma(data[0])), evidence_of(decode_luma(data[1]))), PARAMS)
-
-
-def bench_original(name: str) -> Image.Image:
-    """A scikit-image photo as benchmarks/dedup_external.py makes its originals: at most 512 pixels, Lanczos."""
-    img = Image.fromarray(getattr(skdata, name)()).convert("RGB")
-    scale = 512 / max(img.size)
-    if scale < 1:
-        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
-    return img
 
 
 # uneven crops of scikit-image photos (the external benchmark's boxes, originals and JPEG quality) whose nearest
