@@ -126,6 +126,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property, lru_cache
@@ -141,7 +142,7 @@ from threadpoolctl import threadpool_limits
 
 from carid.images import to_rgb
 from carid.params import CurateParams
-from curation import register
+from curation import local, register
 from curation.cluster import cross_pairs, near_pairs
 from curation.pool import CHUNKS_PER_WORKER, balanced, pool_map
 
@@ -210,6 +211,9 @@ class DedupParams:
     #: (:func:`curation.register.fits`), phase correlation places it and its pixels correlate at least this much
     #: there (:mod:`curation.register`)
     verify_register_ncc_min: float = 0.97
+    #: candidates also from local features: pairs where one photo can be a piece of the other and at least this many
+    #: shared ORB descriptor keys agree on where it sits (:mod:`curation.local`); 0 leaves the route off
+    local_min_votes: int = 0
 
 
 def _box(size: tuple[int, int], window: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
@@ -891,6 +895,18 @@ def _verify_jobs(cands: np.ndarray, paths: Sequence[Path], sizes: Sequence[tuple
     return jobs
 
 
+def _with_local(cands: np.ndarray, paths: Sequence[Path], sizes: Sequence[tuple[int, int]], min_votes: int,
+                workers: int) -> np.ndarray:
+    """``cands`` followed by the pairs :mod:`curation.local` proposes that it lacks."""
+    start = time.perf_counter()
+    found = local.fitted_pairs(local.keypoints_many(paths, workers), sizes, min_votes)
+    have = {(int(i), int(j)) for i, j in cands.tolist()}
+    extra = [(i, j) for i, j in found.tolist() if (i, j) not in have]
+    log.info("near duplicates: local features proposed %d pairs, %d new, in %.1f s", len(found), len(extra),
+             time.perf_counter() - start)
+    return np.concatenate([cands.reshape(-1, 2), np.array(extra, dtype=np.int64).reshape(-1, 2)])
+
+
 def near_duplicate_clusters(paths: Sequence[Path], fingerprints: Sequence[Hashed], p: DedupParams,
                             workers: int = 1) -> Clusters:
     """Near-duplicate clusters of photos (one fingerprint per path): candidates from the full-image and window
@@ -904,6 +920,8 @@ def near_duplicate_clusters(paths: Sequence[Path], fingerprints: Sequence[Hashed
                             off_centre=[f.off_centre for f in fingerprints],
                             value=[f.value_hash for f in fingerprints])
     sizes = [(f.width, f.height) for f in fingerprints]
+    if p.local_min_votes:
+        cands = _with_local(cands, paths, sizes, p.local_min_votes, workers)
     if workers > 1 and len(cands) >= POOL_MIN_PAIRS:
         found = [km for kept_k in pool_map(_verify, _verify_jobs(cands, paths, sizes, p, workers * CHUNKS_PER_WORKER),
                                            workers)

