@@ -7,9 +7,12 @@ of 5% moves the hash by 10-30 bits) is never a candidate, however exactly verifi
 
 This route finds such pairs from the pixels themselves, the way image retrieval does:
 
-- **Keypoints.** OpenCV's ORB (FAST corners with oriented BRIEF descriptors, 256 bits) on the upright luma with its
-  long side at :data:`SIDE` pixels, at most :data:`FEATURES` a photo. Their positions are kept in the photo's own
-  pixels, so that a crop that kept its pixels is the same positions shifted.
+- **Keypoints.** OpenCV's ORB (FAST corners with oriented BRIEF descriptors, 256 bits) on the upright luma at the
+  photo's own pixel scale (halved until its long side is at most :data:`SIDE`: libjpeg's scaled decode does that
+  almost for free), at most :data:`FEATURES` a photo. At one scale a crop that kept its pixels has the original's
+  corners with the original's descriptors, shifted; shrinking every photo to one size instead (256 pixels, tried
+  first) sees a crop at another scale than its original, and at seed 11 proposed 9 of its 56 heavy crops against 29
+  at the photos' own scale. Positions are kept in the photo's own pixels.
 - **Candidates without comparing every pair.** Each descriptor goes into :data:`TABLES` hash tables keyed by
   :data:`KEY_BITS` of its bits, drawn at random once (locality-sensitive hashing for Hamming distance): a crop's
   keypoints have near-identical descriptors to the original's and share a key in some table. A key held by more than
@@ -18,7 +21,9 @@ This route finds such pairs from the pixels themselves, the way image retrieval 
   **geometric vote**: each shared key votes for the offset of the smaller photo inside the larger, in cells of
   :data:`CELL` of the larger's long side (on two grids half a cell apart, so that an offset on a cell's edge is not
   split). A pair is a candidate when one offset, inside the larger photo, gets ``min_votes`` votes; a photo keeps its
-  :data:`PARTNERS` best.
+  :data:`PARTNERS` best. At one scale a true offset is repeated to a pixel or two, so the cell is small: with cells
+  of 3% a piece of the astronaut and a piece of the coffee cup that nearly filled it (few cells to fall in) got 6 and
+  7 chance votes.
 
 Verification is unchanged: registration (:mod:`curation.register`) then places the piece by phase correlation and
 confirms it by the correlation of its pixels, so this route adds candidates, never a confirmation of its own.
@@ -44,17 +49,17 @@ from curation.pool import CHUNKS_PER_WORKER, pool_map
 
 log = logging.getLogger(__name__)
 
-SIDE = 256  # long side, in pixels, of the luma the keypoints are found on
-FEATURES = 100  # keypoints kept per photo (ORB keeps the strongest corners)
+SIDE = 640  # most pixels on the long side of the luma the keypoints are found on (halved until it fits)
+FEATURES = 150  # keypoints kept per photo (ORB keeps the strongest corners)
 LEVELS = 3  # ORB's pyramid levels, a factor SCALE_STEP apart
-SCALE_STEP = 1.3
-PATCH = 15  # ORB's patch and border, in pixels at SIDE (its default of 31 leaves little of a 256-pixel photo)
+SCALE_STEP = 2 ** 0.5
+PATCH = 15  # ORB's patch and border, in pixels (its default of 31 leaves little of a small photo's edges)
 FAST_THRESHOLD = 10
-TABLES = 8  # hash tables of the descriptors
+TABLES = 6  # hash tables of the descriptors
 KEY_BITS = 24  # bits of a descriptor that key one table
 MAX_BUCKET = 40  # a key shared by more descriptors than this is skipped
-CELL = 0.03  # offset vote cell, as a share of the larger photo's long side
-PARTNERS = 1000  # candidates kept per photo, best voted first
+CELL = 0.01  # offset vote cell, as a share of the larger photo's long side
+PARTNERS = 10  # candidates kept per photo, best voted first
 SEED = 0  # of the bits each table keys on
 #: a piece keeps at least this share of each side of the larger photo: crops of up to 20% a side (curation's scope)
 #: keep 60%. A narrower piece (a detail, half a photo: the external benchmark's 45% look-alikes) is another photo
@@ -80,29 +85,42 @@ _TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: 
 
 
 def _upright_grey(img: Image.Image) -> Image.Image:
-    """The photo upright in grey, a JPEG decoded by libjpeg straight to grey at a reduced scale (no colour
-    conversion: half the decode's cost on the demo); other formats through :func:`carid.images.to_rgb`."""
+    """The photo upright in grey at its own pixel scale, or halved until its long side is at most :data:`SIDE`
+    (by libjpeg's scaled decode for a JPEG, straight to grey: no colour conversion)."""
     if img.format == "JPEG" and img.mode in ("L", "RGB", "YCbCr"):
         turn = orientation(img)
-        img.draft("L", (SIDE, SIDE))  # at least SIDE on its long side
+        img.draft("L", _draft_size(img.size))
         grey = img.convert("L")
-        return grey.transpose(_TURNS[turn]) if turn in _TURNS else grey
-    img.draft("RGB", (SIDE, SIDE))
-    return to_rgb(img).convert("L")
+        grey = grey.transpose(_TURNS[turn]) if turn in _TURNS else grey
+    else:
+        grey = to_rgb(img).convert("L")
+    while max(grey.size) > SIDE:  # what libjpeg did not halve (other formats)
+        grey = grey.reduce(2)
+    return grey
+
+
+def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size to ask ``draft`` for: the photo halved until its long side is at most SIDE (draft then picks that
+    scale, 1/2 to 1/8, or the nearest larger one)."""
+    w, h = size
+    while max(w, h) > SIDE:
+        w, h = (w + 1) // 2, (h + 1) // 2
+    return w, h
 
 
 def keypoints(data: bytes) -> Keypoints:
-    """The ORB keypoints of an encoded photo (upright, alpha on white); raises whatever Pillow raises for a bad one."""
+    """The ORB keypoints of an encoded photo (upright, alpha on white); raises whatever Pillow raises for a bad one.
+
+    Found at the photo's own pixel scale, or at a half, a quarter ... of it for a photo over :data:`SIDE` pixels:
+    a crop that kept its pixels is then seen at the original's scale (or at twice or half of it, one
+    :data:`SCALE_STEP` squared away, which ORB's pyramid reaches) and its corners have the original's
+    descriptors."""
     import cv2
 
     with Image.open(io.BytesIO(data)) as img:
         native = img.size  # as stored (draft changes it)
         grey = _upright_grey(img)
     upright = native if (grey.width > grey.height) == (native[0] > native[1]) else (native[1], native[0])
-    if max(grey.size) > SIDE:
-        scale = SIDE / max(grey.size)
-        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))),
-                           Image.Resampling.BOX)
     cv2.setNumThreads(1)
     orb = cv2.ORB.create(nfeatures=FEATURES, scaleFactor=SCALE_STEP, nlevels=LEVELS, edgeThreshold=PATCH,
                          patchSize=PATCH, fastThreshold=FAST_THRESHOLD)
