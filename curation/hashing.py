@@ -56,6 +56,7 @@ class Fingerprint:
     flat_share: float = 0.0  # 0-1, share of exactly equal neighbours at native resolution (the graphic check)
     layout: tuple[float, ...] = ()  # 12x9x3 mean colours, 0-1, of the upright photo: the review's layout order
     value_hash: tuple[int, int] | None = None  # (pHash, dHash) of the value plane (max of R, G, B): hue turns keep it
+    impulse_share: float = 0.0  # 0-1, share of salt-and-pepper pixels at native resolution (curation.focus)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _fingerprint(data: bytes, decoded: Decoded) -> Fingerprint:
         off_centre=off_centre_hashes(luma),
         focus=edges.focus,
         flat_share=edges.flat_share,
+        impulse_share=edges.impulse_share,
         layout=layout_of(work),
         value_hash=value_hash(rgb),  # at half the work image's scale: a 32x32 thumbnail needs no more
     )

@@ -11,6 +11,7 @@ import pytest
 from imagekit import jpeg_bytes, sample_photo, scene
 from PIL import Image, ImageOps
 
+from benchmarks.dedup_external import original as bench_original
 from carid.params import load_params
 from curation import local
 from curation.dedup import dedup_params, near_duplicate_clusters
@@ -81,7 +82,6 @@ def test_an_off_centre_crop_is_proposed_and_a_piece_of_another_photo_is_not() ->
     found = local.fitted_pairs(points(*imgs), sizes(*imgs), PARAMS.local_min_votes).tolist()
     assert [0, 1] in found and [0, 2] in found
     assert not any(3 in pair for pair in found)
-    assert local.fitted_pairs(points(*imgs), sizes(*imgs), 10_000).tolist() == []  # votes asked for count
 
 
 def test_only_a_piece_that_keeps_most_of_each_side_is_proposed() -> None:
@@ -133,3 +133,16 @@ def test_clustering_finds_what_only_local_features_propose(tmp_path: Path, name:
     assert near_duplicate_clusters(paths, prints, PARAMS).labels == [0, 0]  # type: ignore[arg-type]
     off = near_duplicate_clusters(paths, prints, replace(PARAMS, local_min_votes=0))  # type: ignore[arg-type]
     assert off.labels == [0, 1]
+
+
+def test_a_photo_with_few_corners_needs_half_of_them_to_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's microaneurysms are 102 pixels wide with about 10 keypoints; a crop of 20% off the left and
+    bottom and 5% off the others keeps 3, which cannot cast ``local_min_votes`` (6) however well they agree."""
+    pytest.importorskip("skimage.data")
+    img = bench_original("microaneurysms")
+    imgs = [img, cut(img, 0.20, 0.05, 0.05, 0.20)]
+    found = points(*imgs)
+    assert len(found[1].xy) < PARAMS.local_min_votes
+    assert local.fitted_pairs(found, sizes(*imgs), PARAMS.local_min_votes).tolist() == [[0, 1]]
+    monkeypatch.setattr(local, "FEW_MIN", PARAMS.local_min_votes)
+    assert local.fitted_pairs(found, sizes(*imgs), PARAMS.local_min_votes).tolist() == []
