@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from carid.images import orientation, to_rgb
+from carid.images import to_rgb
 from curation import register
 from curation.pool import CHUNKS_PER_WORKER, pool_map
 
@@ -82,34 +82,34 @@ class Keypoints:
 EMPTY = Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
 
 
-#: EXIF orientation -> the transpose that turns the photo upright (what ImageOps.exif_transpose applies)
-_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-          8: Image.Transpose.ROTATE_90}
+def _halvings(size: tuple[int, int]) -> int:
+    """How many times a photo of this size is halved before its long side is at most :data:`SIDE`."""
+    k, side = 0, max(size)
+    while side > SIDE:
+        side, k = (side + 1) // 2, k + 1
+    return k
 
 
-def _upright_grey(img: Image.Image) -> Image.Image:
-    """The photo upright in grey at its own pixel scale, or halved until its long side is at most :data:`SIDE`
-    (by libjpeg's scaled decode for a JPEG, straight to grey: no colour conversion)."""
-    if img.format == "JPEG" and img.mode in ("L", "RGB", "YCbCr"):
-        turn = orientation(img)
-        img.draft("L", _draft_size(img.size))
-        grey = img.convert("L")
-        grey = grey.transpose(_TURNS[turn]) if turn in _TURNS else grey
-    else:
-        grey = to_rgb(img).convert("L")
-    while max(grey.size) > SIDE:  # what libjpeg did not halve (other formats)
-        grey = grey.reduce(2)
-    return grey
+def _upright_grey(img: Image.Image, data: bytes) -> np.ndarray:
+    """The photo upright in grey (uint8) at its own pixel scale, or halved until its long side is at most
+    :data:`SIDE`. A JPEG is decoded by OpenCV's libjpeg straight to grey, at 1/2 to 1/8 scale where it can, with its
+    EXIF orientation applied (0.16 ms for a 400x300 demo photo, against 0.29 ms through Pillow); other formats go
+    through :func:`carid.images.to_rgb`."""
+    import cv2
 
-
-def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
-    """The size to ask ``draft`` for: the photo halved until its long side is at most SIDE (draft then picks that
-    scale, 1/2 to 1/8, or the nearest larger one)."""
-    w, h = size
-    while max(w, h) > SIDE:
-        w, h = (w + 1) // 2, (h + 1) // 2
-    return w, h
+    halve = _halvings(img.size)
+    grey = None
+    if img.format == "JPEG":
+        flags = (cv2.IMREAD_GRAYSCALE, cv2.IMREAD_REDUCED_GRAYSCALE_2, cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 cv2.IMREAD_REDUCED_GRAYSCALE_8)
+        grey = cv2.imdecode(np.frombuffer(data, np.uint8), flags[min(halve, 3)])
+        halve -= min(halve, 3)
+    if grey is None:  # not a JPEG, or one OpenCV cannot read: Pillow's decode, then halved here
+        grey = np.asarray(to_rgb(img).convert("L"))
+        halve = _halvings(grey.shape[::-1])
+    for _ in range(halve):
+        grey = cv2.resize(grey, ((grey.shape[1] + 1) // 2, (grey.shape[0] + 1) // 2), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(grey)
 
 
 def keypoints(data: bytes) -> Keypoints:
@@ -122,16 +122,17 @@ def keypoints(data: bytes) -> Keypoints:
     import cv2
 
     with Image.open(io.BytesIO(data)) as img:
-        native = img.size  # as stored (draft changes it)
-        grey = _upright_grey(img)
-    upright = native if (grey.width > grey.height) == (native[0] > native[1]) else (native[1], native[0])
+        native = img.size
+        grey = _upright_grey(img, data)
+    height, width = grey.shape
+    upright = native if (width > height) == (native[0] > native[1]) else (native[1], native[0])
     cv2.setNumThreads(1)
     orb = cv2.ORB.create(nfeatures=FEATURES, scaleFactor=SCALE_STEP, nlevels=LEVELS, edgeThreshold=PATCH,
                          patchSize=PATCH, fastThreshold=FAST_THRESHOLD)
-    found, desc = orb.detectAndCompute(np.asarray(grey), None)
+    found, desc = orb.detectAndCompute(grey, None)
     if desc is None or not found:
         return EMPTY
-    xy = np.array([k.pt for k in found], dtype=np.float32) * np.float32(max(upright) / max(grey.size))
+    xy = np.array([k.pt for k in found], dtype=np.float32) * np.float32(max(upright) / max(width, height))
     return Keypoints(xy, np.asarray(desc, dtype=np.uint8))
 
 

@@ -3,6 +3,7 @@ is a piece of another, found through shared descriptor keys that agree on where 
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +61,10 @@ def test_a_large_photo_is_seen_halved_and_its_keypoints_still_sit_in_its_own_pix
     small, large = points(img, big)
     assert 512 < large.xy.max() <= 1024
     assert near(large.xy / 2, small.xy) >= 0.5
+    buf = io.BytesIO()
+    big.save(buf, "PNG")  # not a JPEG: Pillow's decode, halved by OpenCV
+    png = local.keypoints(buf.getvalue())
+    assert near(png.xy, large.xy) >= 0.5
 
 
 def test_an_upright_decode_puts_a_turned_photo_s_keypoints_where_it_is_shown() -> None:
