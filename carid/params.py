@@ -113,7 +113,7 @@ class CurateParams(_Section):
     verify_register_ncc_min: float = Field(0.97, ge=-1, le=1)  # or a same-scale piece placed by phase correlation
     off_centre_wide: int = Field(14, ge=0, le=64)  # uneven-crop windows also join with one hash within this ...
     off_centre_tight: int = Field(6, ge=0, le=64)  # ... and the other within this (pHash, dHash or the reverse)
-    local_min_votes: int = Field(6, ge=0)  # or ORB keypoints agreeing on where one photo sits in the other (0: off)
+    local_min_votes: int = Field(8, ge=0)  # or ORB keypoints agreeing on where one photo sits in the other (0: off)
     min_side: int = Field(ge=1)  # too-small below this many pixels on the short side
     blur_min: float = Field(ge=0, le=1)  # blurry below this focus (curation.focus: 0-1, higher is sharper)
     dark_max: float = Field(ge=0, le=255)  # too-dark below this mean brightness

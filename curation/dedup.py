@@ -925,7 +925,7 @@ def _with_local(cands: np.ndarray, paths: Sequence[Path], sizes: Sequence[tuple[
                 workers: int) -> np.ndarray:
     """``cands`` followed by the pairs :mod:`curation.local` proposes that it lacks."""
     start = time.perf_counter()
-    found = local.fitted_pairs(local.keypoints_many(paths, workers), sizes, min_votes)
+    found = local.fitted_pairs(local.keypoints_many(paths, sizes, workers), sizes, min_votes)
     have = {(int(i), int(j)) for i, j in cands.tolist()}
     extra = [(i, j) for i, j in found.tolist() if (i, j) not in have]
     log.info("near duplicates: local features proposed %d pairs, %d new, in %.1f s", len(found), len(extra),

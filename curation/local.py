@@ -39,6 +39,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -47,11 +48,19 @@ from carid.images import to_rgb
 from curation import register
 from curation.pool import CHUNKS_PER_WORKER, pool_map
 
+if TYPE_CHECKING:
+    import cv2
+
 log = logging.getLogger(__name__)
 
 SIDE = 640  # most pixels on the long side of the luma the keypoints are found on (halved until it fits)
 FEATURES = 150  # keypoints kept per photo (ORB keeps the strongest corners)
-LEVELS = 3  # ORB's pyramid levels, a factor SCALE_STEP apart
+LEVELS = 3  # ORB's pyramid levels, a factor SCALE_STEP apart, for a photo that needs them (see pyramids)
+SMALL_SIDE = 256  # a photo whose long side is under this keeps the pyramid (few corners at one scale)
+#: a photo with fewer corners than this at its own scale is looked at with the pyramid too: a smooth scene's crop
+#: and original then share corners at every level (seed 7's one heavy crop that one level misses: 73 and 20
+#: keypoints at one level, 6 votes; with the pyramid on both, 79)
+FEW_CORNERS = 100
 SCALE_STEP = 2 ** 0.5
 PATCH = 15  # ORB's patch and border, in pixels (its default of 31 leaves little of a small photo's edges)
 FAST_THRESHOLD = 10
@@ -112,12 +121,19 @@ def _upright_grey(img: Image.Image, data: bytes) -> np.ndarray:
     return np.ascontiguousarray(grey)
 
 
-def keypoints(data: bytes) -> Keypoints:
+def _orb(levels: int) -> cv2.ORB:
+    import cv2  # imported when used: OpenCV costs a command that never finds keypoints about 0.1 s to load
+
+    return cv2.ORB.create(nfeatures=FEATURES, scaleFactor=SCALE_STEP, nlevels=levels, edgeThreshold=PATCH,
+                          patchSize=PATCH, fastThreshold=FAST_THRESHOLD)
+
+
+def keypoints(data: bytes, levels: int = LEVELS) -> Keypoints:
     """The ORB keypoints of an encoded photo (upright, alpha on white); raises whatever Pillow raises for a bad one.
 
     Found at the photo's own pixel scale, or at a half, a quarter ... of it for a photo over :data:`SIDE` pixels:
-    a crop that kept its pixels is then seen at the original's scale (or at twice or half of it, one
-    :data:`SCALE_STEP` squared away, which ORB's pyramid reaches) and its corners have the original's
+    a crop that kept its pixels is then seen at the original's scale (or at half of it, two :data:`SCALE_STEP`
+    away, which a pyramid of ``levels`` 3 reaches: see :func:`pyramids`) and its corners have the original's
     descriptors."""
     import cv2
 
@@ -127,20 +143,20 @@ def keypoints(data: bytes) -> Keypoints:
     height, width = grey.shape
     upright = native if (width > height) == (native[0] > native[1]) else (native[1], native[0])
     cv2.setNumThreads(1)
-    orb = cv2.ORB.create(nfeatures=FEATURES, scaleFactor=SCALE_STEP, nlevels=LEVELS, edgeThreshold=PATCH,
-                         patchSize=PATCH, fastThreshold=FAST_THRESHOLD)
-    found, desc = orb.detectAndCompute(grey, None)
+    found, desc = _orb(levels).detectAndCompute(grey, None)
+    if levels < LEVELS and len(found) < FEW_CORNERS:  # a smooth photo: its coarser scales hold more corners
+        found, desc = _orb(LEVELS).detectAndCompute(grey, None)
     if desc is None or not found:
         return EMPTY
     xy = np.array([k.pt for k in found], dtype=np.float32) * np.float32(max(upright) / max(width, height))
     return Keypoints(xy, np.asarray(desc, dtype=np.uint8))
 
 
-def _keypoints_of(paths: list[Path]) -> list[Keypoints]:
+def _keypoints_of(jobs: list[tuple[Path, int]]) -> list[Keypoints]:
     out = []
-    for path in paths:
+    for path, levels in jobs:
         try:
-            out.append(keypoints(path.read_bytes()))
+            out.append(keypoints(path.read_bytes(), levels))
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             log.debug("local features: %s unreadable (%s)", path, exc)  # the fingerprint already named it
             out.append(EMPTY)
@@ -152,13 +168,34 @@ def _keypoints_of(paths: list[Path]) -> list[Keypoints]:
 POOL_MIN_PHOTOS = 400
 
 
-def keypoints_many(paths: Sequence[Path], workers: int = 1) -> list[Keypoints]:
-    """Keypoints of every photo, in order (:data:`EMPTY` for one that cannot be decoded), over ``workers``
-    processes from :data:`POOL_MIN_PHOTOS` photos."""
-    if workers <= 1 or len(paths) < POOL_MIN_PHOTOS:
-        return _keypoints_of(list(paths))
+def pyramids(sizes: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Per photo (upright sizes), whether it needs ORB's pyramid (:data:`LEVELS`) rather than its own scale alone.
+
+    Two photos halved as often (:func:`_halvings`) meet at one scale, where a crop's corners are its original's.
+    A photo halved once less than a photo it may be a piece of (a 600-pixel crop of a 1,000-pixel photo: 600 and 500
+    pixels) meets it at its own pyramid's level of half its scale. So a photo keeps the pyramid when the collection
+    holds a photo halved more often than it and its own long side over :data:`KEEP_MIN` passes the next halving (a
+    cheap bound of "some photo it may be a piece of is halved more often"), or when it is under :data:`SMALL_SIDE`
+    (a tiny photo has few corners at one scale). The demo's photos (at most 480 pixels) keep none: ORB at one level
+    costs 0.48 ms a 400x300 photo against 0.78 ms with three."""
+    size = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
+    if not len(size):
+        return np.zeros(0, dtype=bool)
+    longs = size.max(axis=1)
+    halved = np.array([_halvings((int(w), int(h))) for w, h in size], dtype=np.int64)
+    straddles = (halved < halved.max()) & (longs / KEEP_MIN > SIDE * 2.0 ** halved)
+    return np.asarray(straddles | (longs < SMALL_SIDE))
+
+
+def keypoints_many(paths: Sequence[Path], sizes: Sequence[tuple[int, int]], workers: int = 1) -> list[Keypoints]:
+    """Keypoints of every photo (upright ``sizes`` decide each one's pyramid: :func:`pyramids`), in order
+    (:data:`EMPTY` for one that cannot be decoded), over ``workers`` processes from :data:`POOL_MIN_PHOTOS`
+    photos."""
+    jobs = [(path, LEVELS if full else 1) for path, full in zip(paths, pyramids(sizes), strict=True)]
+    if workers <= 1 or len(jobs) < POOL_MIN_PHOTOS:
+        return _keypoints_of(jobs)
     n = workers * CHUNKS_PER_WORKER
-    chunks = [list(paths[k::n]) for k in range(n)]
+    chunks = [jobs[k::n] for k in range(n)]
     results = pool_map(_keypoints_of, [c for c in chunks if c], workers)
     out: list[Keypoints] = [EMPTY] * len(paths)
     for k, res in enumerate(results):
@@ -166,24 +203,26 @@ def keypoints_many(paths: Sequence[Path], workers: int = 1) -> list[Keypoints]:
     return out
 
 
+def pieces(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Per row of two (n, 2) arrays of (width, height): whether a photo of size ``small`` can be a piece of one of
+    size ``big`` that this route looks for: it fits (as :func:`curation.register.fits` asks: inside, holding
+    :data:`curation.register.SHARE_MIN` to :data:`curation.register.SHARE_MAX` of the area) and keeps at least
+    :data:`KEEP_MIN` of each side."""
+    area, big_area = small[:, 0] * small[:, 1], big[:, 0] * big[:, 1]
+    return np.asarray(np.all((small <= big) & (small >= KEEP_MIN * big), axis=1)
+                      & (area >= register.SHARE_MIN * big_area) & (area <= register.SHARE_MAX * big_area))
+
+
 def piece(big: tuple[int, int], small: tuple[int, int]) -> bool:
-    """Whether a photo of size ``small`` can be a piece of one of size ``big`` that this route looks for: it fits
-    (:func:`curation.register.fits`) and keeps at least :data:`KEEP_MIN` of each side."""
-    return register.fits(big, small) and small[0] >= KEEP_MIN * big[0] and small[1] >= KEEP_MIN * big[1]
+    """:func:`pieces` for one pair of sizes."""
+    return bool(pieces(np.array([big]), np.array([small]))[0])
 
 
-def _fit_table(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each photo's size class, and whether a photo of class b can be a piece of one of class a (fits[a, b])."""
-    uniq, cls = np.unique(sizes, axis=0, return_inverse=True)
-    fits = np.array([[piece((int(a[0]), int(a[1])), (int(b[0]), int(b[1]))) for b in uniq] for a in uniq],
-                    dtype=bool).reshape(len(uniq), len(uniq))
-    return cls.reshape(-1), fits
-
-
-def _shared_keys(descriptors: np.ndarray, owner_class: np.ndarray, fits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of descriptor rows (a, b) that share a key in some table and whose photos' size classes
-    (``owner_class`` per row) let b's photo be a piece of a's (``fits[class a, class b]``); buckets over
-    :data:`MAX_BUCKET` left out. A pair may come once per table it shares."""
+def _shared_keys(descriptors: np.ndarray, owner_size: np.ndarray, owner_class: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of descriptor rows (a, b) that share a key in some table and whose photos' sizes (``owner_size``
+    per row) let b's photo be a piece of a's (:func:`pieces`); buckets over :data:`MAX_BUCKET` left out, and
+    buckets of one size class (``owner_class``), which hold no piece. A pair may come once per table it shares."""
     rng = np.random.default_rng(SEED)
     bigs, smalls = [], []
     for _ in range(TABLES):
@@ -195,15 +234,17 @@ def _shared_keys(descriptors: np.ndarray, owner_class: np.ndarray, fits: np.ndar
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         counts = np.diff(np.r_[starts, len(k)])
         c = owner_class[order]
-        mixed = np.minimum.reduceat(c, starts) != np.maximum.reduceat(c, starts)  # one size class: no piece in it
+        mixed = np.minimum.reduceat(c, starts) != np.maximum.reduceat(c, starts)
         for n in range(2, MAX_BUCKET + 1):
             at = starts[(counts == n) & mixed]
             if not len(at):
                 continue
             a, b = np.triu_indices(n, 1)
             first, second = order[at[:, None] + a[None, :]].ravel(), order[at[:, None] + b[None, :]].ravel()
-            forward = fits[owner_class[first], owner_class[second]]
-            backward = fits[owner_class[second], owner_class[first]]
+            other = owner_class[first] != owner_class[second]  # one size holds no piece of itself
+            first, second = first[other], second[other]
+            forward = pieces(owner_size[first], owner_size[second])
+            backward = pieces(owner_size[second], owner_size[first])
             bigs += [first[forward], second[backward]]
             smalls += [second[forward], first[backward]]
     if not bigs:
@@ -222,8 +263,8 @@ def fitted_pairs(points: Sequence[Keypoints], sizes: Sequence[tuple[int, int]], 
         return none
     xy = np.concatenate([k.xy for k in points])
     size = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
-    cls, fits = _fit_table(size)
-    a, b = _shared_keys(np.concatenate([k.descriptors for k in points]), cls[owner], fits)
+    cls = np.unique(size, axis=0, return_inverse=True)[1].reshape(-1)
+    a, b = _shared_keys(np.concatenate([k.descriptors for k in points]), size[owner], cls[owner])
     big, small = owner[a], owner[b]
     offset = xy[a] - xy[b]  # where the smaller photo's top-left corner sits in the larger
     cell = (CELL * size[big].max(axis=1)).astype(np.float32)

@@ -110,7 +110,8 @@ def test_keypoints_many_gives_every_photo_in_order_and_nothing_for_an_unreadable
     (tmp_path / "bad.jpg").write_bytes(b"not a photo")
     paths.insert(3, tmp_path / "bad.jpg")
     monkeypatch.setattr(local, "POOL_MIN_PHOTOS", 2)
-    one, two = local.keypoints_many(paths, 1), local.keypoints_many(paths, 2)
+    shapes = [(400, 300)] * len(paths)
+    one, two = local.keypoints_many(paths, shapes, 1), local.keypoints_many(paths, shapes, 2)
     assert len(one) == len(paths) and one[3] == local.EMPTY
     for x, y in zip(one, two, strict=True):
         np.testing.assert_array_equal(x.descriptors, y.descriptors)
@@ -151,3 +152,38 @@ def test_a_photo_with_few_corners_needs_half_of_them_to_agree(monkeypatch: pytes
     assert local.fitted_pairs(found, sizes(*imgs), PARAMS.local_min_votes).tolist() == [[0, 1]]
     monkeypatch.setattr(local, "FEW_MIN", PARAMS.local_min_votes)
     assert local.fitted_pairs(found, sizes(*imgs), PARAMS.local_min_votes).tolist() == []
+
+
+def test_only_a_photo_that_may_meet_its_original_at_half_its_scale_or_a_tiny_one_keeps_the_pyramid() -> None:
+    assert not local.pyramids([(400, 300), (480, 320), (378, 290)]).any()  # the demo's: one scale for all
+    assert local.pyramids([(400, 300), (102, 102)]).tolist() == [False, True]
+    # a 640-pixel crop of a 1,000-pixel photo is seen at its own scale, the photo halved to 500: only the crop (and
+    # a photo its size) needs the pyramid; a 300-pixel photo cannot be a piece of a halved one
+    assert local.pyramids([(1000, 750), (640, 480), (300, 225)]).tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("name,keep", [("retina", 0.7), ("hubble_deep_field", 0.62)])
+def test_a_crop_halved_once_less_than_its_original_meets_it_through_its_pyramid(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, keep: float) -> None:
+    """scikit-image's retina (1,411 pixels, halved twice to 353) and a crop of 70% of its sides (987, halved once to
+    494); its deep field (1,000, halved to 500) and a crop of 62% (620, whole). At one level each the pairs share
+    2-3 votes; with the crop's pyramid 7-79 (measured while choosing the rule)."""
+    data = pytest.importorskip("skimage.data")
+    img = Image.fromarray(getattr(data, name)()).convert("RGB")
+    w, h = img.size
+    crop = img.crop((w - int(w * keep), h - int(h * keep), w, h))
+    paths = [write(tmp_path, "original", img), write(tmp_path, "crop", crop)]
+    shapes = [img.size, crop.size]
+    assert local.pyramids(shapes).tolist() == [False, True]
+    assert local.fitted_pairs(local.keypoints_many(paths, shapes), shapes, PARAMS.local_min_votes).tolist() == [[0, 1]]
+    monkeypatch.setattr(local, "pyramids", lambda sizes: np.zeros(len(sizes), dtype=bool))
+    monkeypatch.setattr(local, "FEW_CORNERS", 0)  # the retina is smooth: its few corners would bring the pyramid
+    assert local.fitted_pairs(local.keypoints_many(paths, shapes), shapes, PARAMS.local_min_votes).tolist() == []
+
+
+def test_a_smooth_photo_is_looked_at_with_the_pyramid_even_where_its_size_needs_none() -> None:
+    smooth = scene(4, (400, 300))  # gradients and flat shapes: few corners at its own scale
+    one = local.keypoints(jpeg_bytes(smooth, 92), 1)
+    direct = local._orb(1).detectAndCompute(np.asarray(smooth.convert("L")), None)[0]
+    assert len(direct) < local.FEW_CORNERS
+    assert len(one.xy) > len(direct)  # the pyramid's coarser levels add corners
