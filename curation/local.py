@@ -8,16 +8,17 @@ of 5% moves the hash by 10-30 bits) is never a candidate, however exactly verifi
 This route finds such pairs from the pixels themselves, the way image retrieval does:
 
 - **Keypoints.** OpenCV's ORB (FAST corners with oriented BRIEF descriptors, 256 bits) on the upright luma at the
-  photo's own pixel scale (halved until its long side is at most :data:`SIDE`: libjpeg's scaled decode does that
-  almost for free), at most :data:`FEATURES` a photo. At one scale a crop that kept its pixels has the original's
-  corners with the original's descriptors, shifted; shrinking every photo to one size instead (256 pixels, tried
-  first) sees a crop at another scale than its original, and at seed 11 proposed 9 of its 56 heavy crops against 29
-  at the photos' own scale. Positions are kept in the photo's own pixels.
+  photo's own pixel scale (halved until its long side is at most :data:`SIDE`: OpenCV's libjpeg decodes a JPEG at
+  that scale almost for free), at most :data:`FEATURES` a photo, with ORB's pyramid only where :func:`pyramids` or a
+  photo's few corners ask for it. At one scale a crop that kept its pixels has the original's corners with the
+  original's descriptors, shifted; shrinking every photo to one size instead (256 pixels, tried first) sees a crop
+  at another scale than its original, and at seed 11 proposed 9 of its 56 heavy crops against 29 at the photos' own
+  scale. Positions are kept in the photo's own pixels.
 - **Candidates without comparing every pair.** Each descriptor goes into :data:`TABLES` hash tables keyed by
   :data:`KEY_BITS` of its bits, drawn at random once (locality-sensitive hashing for Hamming distance): a crop's
   keypoints have near-identical descriptors to the original's and share a key in some table. A key held by more than
   :data:`MAX_BUCKET` descriptors (a logo, a watermark, a flat corner every photo has) says nothing and is skipped.
-- **Only pairs one of which can be a piece of the other** (:func:`piece`, from the sizes alone), and a
+- **Only pairs one of which can be a piece of the other** (:func:`pieces`, from the sizes alone), and a
   **geometric vote**: each shared key votes for the offset of the smaller photo inside the larger, in cells of
   :data:`CELL` of the larger's long side (on two grids half a cell apart, so that an offset on a cell's edge is not
   split). A pair is a candidate when one offset, inside the larger photo, gets ``min_votes`` votes; a photo keeps its
