@@ -121,11 +121,12 @@ def noise(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(arr.clip(0, 255).astype(np.uint8))
 
 
-def salt_pepper(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+def salt_pepper(img: Image.Image, rng: np.random.Generator, share: float = 0.02) -> Image.Image:
+    """``share`` of the pixels set to black and as many to white."""
     arr = np.asarray(img).copy()
     hit = rng.random(arr.shape[:2])
-    arr[hit < 0.02] = 0
-    arr[hit > 0.98] = 255
+    arr[hit < share] = 0
+    arr[hit > 1 - share] = 255
     return Image.fromarray(arr)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -41,6 +42,13 @@ def jpeg_bytes(img: Image.Image, quality: int = 90, exif: bytes | None = None) -
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=quality, **({"exif": exif} if exif else {}))
     return buf.getvalue()
+
+
+def write_jpeg(folder: Path, name: str, img: Image.Image, quality: int = 92) -> Path:
+    """``img`` saved as ``folder/name.jpg`` (JPEG of ``quality``); its path."""
+    path = folder / f"{name}.jpg"
+    path.write_bytes(jpeg_bytes(img, quality))
+    return path
 
 
 def jpeg_evidence(img: Image.Image, quality: int) -> Evidence:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagekit import jpeg_bytes, scene
+from imagekit import jpeg_bytes, scene, write_jpeg
 from PIL import Image, ImageDraw
 
-from benchmarks.dedup_external import original
+from benchmarks.dedup_external import noise, original
+from benchmarks.dedup_external import salt_pepper as bench_salt_pepper
 from carid.params import load_params
 from curation import dedup
 from curation.dedup import IMPULSE_MIN, dedup_params, near_duplicate_clusters
@@ -26,16 +27,11 @@ PARAMS = dedup_params(load_params(ROOT / "params.yaml").curate)
 
 
 def salt_pepper(img: Image.Image, seed: int = 0, share: float = 0.02) -> Image.Image:
-    arr = np.asarray(img).copy()
-    hit = np.random.default_rng(seed).random(arr.shape[:2])
-    arr[hit < share] = 0
-    arr[hit > 1 - share] = 255
-    return Image.fromarray(arr)
+    return bench_salt_pepper(img, np.random.default_rng(seed), share)
 
 
-def gaussian(img: Image.Image, sigma: float = 12.0) -> Image.Image:
-    noisy = np.asarray(img, dtype=np.float32) + np.random.default_rng(1).normal(0, sigma, np.asarray(img).shape)
-    return Image.fromarray(noisy.clip(0, 255).astype(np.uint8))
+def gaussian(img: Image.Image) -> Image.Image:
+    return noise(img, np.random.default_rng(1))  # sigma 12, as in the benchmark
 
 
 def impulse(img: Image.Image) -> float:
@@ -75,11 +71,7 @@ def test_a_salt_and_pepper_copy_of_a_dark_photo_joins_its_original_only_through_
     bits, so it is not a candidate with its original: there it joins through its other copies.)"""
     pytest.importorskip("skimage.data")
     img = original("microaneurysms")  # as the benchmark has it: 102 pixels, never upscaled
-    paths = []
-    for name, version in (("original", img), ("salted", salt_pepper(img, share=0.01))):
-        path = tmp_path / f"{name}.jpg"
-        path.write_bytes(jpeg_bytes(version, 92))
-        paths.append(path)
+    paths = [write_jpeg(tmp_path, "original", img), write_jpeg(tmp_path, "salted", salt_pepper(img, share=0.01))]
     prints = [fingerprint_file(p).fingerprint for p in paths]
     assert prints[0] and prints[1] and prints[1].impulse_share >= IMPULSE_MIN > prints[0].impulse_share
     assert near_duplicate_clusters(paths, prints, PARAMS).labels == [0, 0]  # type: ignore[arg-type]

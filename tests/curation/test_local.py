@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagekit import jpeg_bytes, sample_photo, scene
+from imagekit import jpeg_bytes, sample_photo, scene, write_jpeg
 from PIL import Image, ImageOps
 
+from benchmarks.dedup_external import crop
 from benchmarks.dedup_external import original as bench_original
 from carid.params import load_params
 from curation import local
@@ -20,11 +21,6 @@ from curation.hashing import fingerprint_file
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = dedup_params(load_params(ROOT / "params.yaml").curate)
-
-
-def cut(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
-    w, h = img.size
-    return img.crop((round(left * w), round(top * h), round(w - right * w), round(h - bottom * h)))
 
 
 def points(*imgs: Image.Image) -> list[local.Keypoints]:
@@ -83,7 +79,7 @@ def test_an_off_centre_crop_is_proposed_and_a_piece_of_another_photo_is_not() ->
     of it, is not."""
     pytest.importorskip("skimage.data")
     a, b = sample_photo("astronaut", 512), sample_photo("coffee", 512)
-    imgs = [a, cut(a, 0.2, 0, 0, 0), cut(a, 0, 0.15, 0.1, 0), cut(b, 0.1, 0.1, 0.1, 0.1)]
+    imgs = [a, crop(a, 0.2, 0, 0, 0), crop(a, 0, 0.15, 0.1, 0), crop(b, 0.1, 0.1, 0.1, 0.1)]
     found = local.fitted_pairs(points(*imgs), sizes(*imgs), PARAMS.local_min_votes).tolist()
     assert [0, 1] in found and [0, 2] in found
     assert not any(3 in pair for pair in found)
@@ -94,10 +90,10 @@ def test_only_a_piece_that_keeps_most_of_each_side_is_proposed() -> None:
     and neither is a photo of the same size (the hash routes compare those)."""
     pytest.importorskip("skimage.data")
     img = sample_photo("chelsea", 512)
-    imgs = [img, cut(img, 0, 0, 0.55, 0), img.copy()]
+    imgs = [img, crop(img, 0, 0, 0.55, 0), img.copy()]
     assert local.fitted_pairs(points(*imgs), sizes(*imgs), 1).tolist() == []
     assert not local.piece(img.size, imgs[1].size) and not local.piece(img.size, img.size)
-    assert local.piece(img.size, cut(img, 0.2, 0.2, 0.2, 0.2).size)
+    assert local.piece(img.size, crop(img, 0.2, 0.2, 0.2, 0.2).size)
 
 
 def test_keypoints_many_gives_every_photo_in_order_and_nothing_for_an_unreadable_one(
@@ -118,22 +114,16 @@ def test_keypoints_many_gives_every_photo_in_order_and_nothing_for_an_unreadable
     assert all(len(k.xy) for i, k in enumerate(one) if i != 3)
 
 
-def write(folder: Path, name: str, img: Image.Image) -> Path:
-    path = folder / f"{name}.jpg"
-    path.write_bytes(jpeg_bytes(img, 92))
-    return path
-
-
 @pytest.mark.parametrize("name,edit", [
-    ("astronaut", lambda i: cut(i, 0.2, 0, 0, 0)),  # off-centre: no window of the hash routes holds it
-    ("brick", lambda i: cut(i, 0.05, 0.05, 0.05, 0.05)),  # a texture: its 64-bit hashes are close to noise
+    ("astronaut", lambda i: crop(i, 0.2, 0, 0, 0)),  # off-centre: no window of the hash routes holds it
+    ("brick", lambda i: crop(i, 0.05, 0.05, 0.05, 0.05)),  # a texture: its 64-bit hashes are close to noise
     ("brick", lambda i: ImageOps.expand(i, border=51, fill=(20, 20, 20))),  # ... and a frame round it
 ])
 def test_clustering_finds_what_only_local_features_propose(tmp_path: Path, name: str, edit: object) -> None:
     """With the route off (``local_min_votes`` 0) the copy stays apart; with it, registration confirms it."""
     pytest.importorskip("skimage.data")
     img = sample_photo(name, 512)
-    paths = [write(tmp_path, "original", img), write(tmp_path, "copy", edit(img))]  # type: ignore[operator]
+    paths = [write_jpeg(tmp_path, "original", img), write_jpeg(tmp_path, "copy", edit(img))]  # type: ignore[operator]
     prints = [fingerprint_file(p).fingerprint for p in paths]
     assert all(prints)
     assert near_duplicate_clusters(paths, prints, PARAMS).labels == [0, 0]  # type: ignore[arg-type]
@@ -146,7 +136,7 @@ def test_a_photo_with_few_corners_needs_half_of_them_to_agree(monkeypatch: pytes
     bottom and 5% off the others keeps 3, which cannot cast ``local_min_votes`` (6) however well they agree."""
     pytest.importorskip("skimage.data")
     img = bench_original("microaneurysms")
-    imgs = [img, cut(img, 0.20, 0.05, 0.05, 0.20)]
+    imgs = [img, crop(img, 0.20, 0.05, 0.05, 0.20)]
     found = points(*imgs)
     assert len(found[1].xy) < PARAMS.local_min_votes
     assert local.fitted_pairs(found, sizes(*imgs), PARAMS.local_min_votes).tolist() == [[0, 1]]
@@ -171,9 +161,9 @@ def test_a_crop_halved_once_less_than_its_original_meets_it_through_its_pyramid(
     data = pytest.importorskip("skimage.data")
     img = Image.fromarray(getattr(data, name)()).convert("RGB")
     w, h = img.size
-    crop = img.crop((w - int(w * keep), h - int(h * keep), w, h))
-    paths = [write(tmp_path, "original", img), write(tmp_path, "crop", crop)]
-    shapes = [img.size, crop.size]
+    part = img.crop((w - int(w * keep), h - int(h * keep), w, h))
+    paths = [write_jpeg(tmp_path, "original", img), write_jpeg(tmp_path, "crop", part)]
+    shapes = [img.size, part.size]
     assert local.pyramids(shapes).tolist() == [False, True]
     assert local.fitted_pairs(local.keypoints_many(paths, shapes), shapes, PARAMS.local_min_votes).tolist() == [[0, 1]]
     monkeypatch.setattr(local, "pyramids", lambda sizes: np.zeros(len(sizes), dtype=bool))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagekit import jpeg_bytes, sample_photo
+from imagekit import jpeg_bytes, sample_photo, write_jpeg
 from PIL import Image, ImageFilter, ImageOps
 
 from carid.params import load_params
@@ -72,12 +72,6 @@ def test_decode_scaled_turns_the_photo_upright_at_the_size_asked_for() -> None:
     assert register.decode_scaled(jpeg_bytes(img), (200, 150)).shape == (150, 200)
 
 
-def write(folder: Path, name: str, img: Image.Image) -> Path:
-    path = folder / f"{name}.jpg"
-    path.write_bytes(jpeg_bytes(img, 92))
-    return path
-
-
 @pytest.mark.parametrize("kept", [dedup.REGISTER_KEPT, 1])
 def test_a_texture_s_uneven_crop_and_frame_are_confirmed_by_registration_and_the_original_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
@@ -91,7 +85,7 @@ def test_a_texture_s_uneven_crop_and_frame_are_confirmed_by_registration_and_the
     w, h = img.size
     crop = img.crop((round(0.11 * w), round(0.17 * h), round(w - 0.19 * w), round(h - 0.13 * h)))
     framed = ImageOps.expand(img, border=51, fill=(250, 250, 250))
-    paths = [write(tmp_path, n, i) for n, i in (("original", img), ("crop", crop), ("frame", framed))]
+    paths = [write_jpeg(tmp_path, n, i) for n, i in (("original", img), ("crop", crop), ("frame", framed))]
     prints = [fingerprint_file(p).fingerprint for p in paths]
     assert all(prints)
     found = near_duplicate_clusters(paths, prints, PARAMS)  # type: ignore[arg-type]
@@ -116,7 +110,7 @@ def test_a_texture_s_upscale_is_confirmed_by_comparing_it_shrunk_to_the_original
     pytest.importorskip("skimage.data")
     img = sample_photo("brick", 512)
     up = img.resize((img.width * 3 // 2, img.height * 3 // 2), Image.Resampling.BICUBIC)
-    paths = [write(tmp_path, "original", img), write(tmp_path, "upscale", up)]
+    paths = [write_jpeg(tmp_path, "original", img), write_jpeg(tmp_path, "upscale", up)]
     prints = [fingerprint_file(p).fingerprint for p in paths]
     assert register.resized((up.width, up.height), (img.width, img.height))
     found = near_duplicate_clusters(paths, prints, PARAMS)  # type: ignore[arg-type]
