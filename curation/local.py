@@ -208,12 +208,10 @@ def keypoints_many(paths: Sequence[Path], sizes: Sequence[tuple[int, int]], work
 
 def pieces(big: np.ndarray, small: np.ndarray) -> np.ndarray:
     """Per row of two (n, 2) arrays of (width, height): whether a photo of size ``small`` can be a piece of one of
-    size ``big`` that this route looks for: it fits (as :func:`curation.register.fits` asks: inside, holding
+    size ``big`` that this route looks for: it fits (:func:`curation.register.fits_many`: inside, holding
     :data:`curation.register.SHARE_MIN` to :data:`curation.register.SHARE_MAX` of the area) and keeps at least
     :data:`KEEP_MIN` of each side."""
-    area, big_area = small[:, 0] * small[:, 1], big[:, 0] * big[:, 1]
-    return np.asarray(np.all((small <= big) & (small >= KEEP_MIN * big), axis=1)
-                      & (area >= register.SHARE_MIN * big_area) & (area <= register.SHARE_MAX * big_area))
+    return np.asarray(register.fits_many(big, small) & np.all(small >= KEEP_MIN * big, axis=1))
 
 
 def piece(big: tuple[int, int], small: tuple[int, int]) -> bool:

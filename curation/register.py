@@ -55,8 +55,13 @@ NONE = Registration(-2.0, (0.0, 0.0, 0.0, 0.0))
 
 def fits(big: tuple[int, int], small: tuple[int, int]) -> bool:
     """Whether a photo of size ``small`` (width, height) could be a piece of one of size ``big`` at its scale."""
-    (w, h), (bw, bh) = small, big
-    return w <= bw and h <= bh and SHARE_MIN * bw * bh <= w * h <= SHARE_MAX * bw * bh
+    return bool(fits_many(np.array([big]), np.array([small]))[0])
+
+
+def fits_many(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """:func:`fits` per row of two (n, 2) arrays of (width, height)."""
+    area, big_area = small[:, 0] * small[:, 1], big[:, 0] * big[:, 1]
+    return np.asarray(np.all(small <= big, axis=1) & (area >= SHARE_MIN * big_area) & (area <= SHARE_MAX * big_area))
 
 
 def resized(big: tuple[int, int], small: tuple[int, int]) -> bool:
