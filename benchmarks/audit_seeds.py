@@ -20,6 +20,16 @@ other target model among the photos *read*, as a person reading them would); the
 decisions in decisions.csv (a person's rejects teach it a class of their own) and the person goes on in the new
 order. The figures count every photo read, in the order read. The answer key decides only what the simulated
 person writes about photos already read; no score of an unread photo sees it.
+
+``--bound``: how far a scorer on the same embeddings gets when the answer key helps it three ways, a ceiling for
+the audit's order (:func:`key_assisted_bound`): every accepted junk photo that is not a car of another model is put
+first (as if the not-a-car part were perfect); the photos of the other target model (relabels) are scored like any
+car photo, so they need not take the review's early places; and the classifier that finds photos of another model
+learns from clean labels: per listing label, the key's clean photos of that label (out of fold, by listing) against
+the other-model listings' photos that the key says show a Dzire, Alto, Baleno or Celerio. Two model families:
+the audit's logistic regression (C 0.01, standardised embeddings) and gradient-boosted trees on 64 principal
+components. The audit itself can use none of that help, so its figures can only be worse than the bound's, up to
+the model family.
 """
 
 from __future__ import annotations
@@ -29,11 +39,14 @@ import logging
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
+
 from carid.params import load_params
-from curation.audit import audit
+from curation.audit import OTHER, TARGETS, AuditInput, audit
 from curation.audit_run import audit_input, run_audit, settings
 from curation.decisions import Decision
 from curation.outputs import Curated, review_order
@@ -101,12 +114,66 @@ def fold_spread(c: Curated, truth: dict[str, Truth], root: Path, splits: int) ->
     return {k: (min(v), round(sum(v) / len(v), 4), max(v)) for k, v in values.items() if v}
 
 
+def _junk_kinds(inp: AuditInput, truth: dict[str, Truth]) -> np.ndarray:
+    """Per audited row: junk (to reject, not a car of another model) | other (a car of a non-target model) |
+    relabel (the other target model) | clean."""
+    out = []
+    for i in np.flatnonzero(inp.audited):
+        t = truth.get(inp.shas[i])
+        out.append("clean" if t is None else "relabel" if wrong_target(t, inp.labels[i]) else
+                   "other" if t.junk_kind == "other-model" else "junk" if t.junk_kind else "clean")
+    return np.asarray(out)
+
+
+def _order_figures(score: np.ndarray, kinds: np.ndarray) -> dict[str, float]:
+    """Junk in the first 20% and the share read for 95% of it, reading in descending ``score`` (as audit_score)."""
+    flags = np.isin(kinds[np.argsort(-score, kind="stable")], ["junk", "other"])
+    hits = np.flatnonzero(flags) + 1
+    n = len(flags)
+    return {"junk_in_first_20pct": round(float(flags[: max(1, n // 5)].sum() / len(hits)), 4),
+            "share_read_for_95pct_of_junk": round(float(hits[math.ceil(0.95 * len(hits) - 1e-9) - 1] / n), 4)}
+
+
+def key_assisted_bound(inp: AuditInput, truth: dict[str, Truth], folds: int = 5) -> dict[str, dict[str, float]]:
+    """The ceiling of ``--bound`` (module docstring) per model family: its order's figures."""
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    a = np.flatnonzero(inp.audited)
+    x, labels, groups = inp.features[a], np.asarray(inp.labels)[a], np.asarray(inp.groups)[a]
+    kinds = _junk_kinds(inp, truth)
+    teach = [i for i in np.flatnonzero(np.asarray(inp.labels) == OTHER)
+             if (t := truth.get(inp.shas[i])) and not t.junk_kind and t.true_model not in TARGETS]
+    families: dict[str, Callable[[], Pipeline]] = {
+        "logistic regression": lambda: make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=3000)),
+        "boosted trees": lambda: make_pipeline(PCA(min(64, x.shape[1]), random_state=0),
+                                               HistGradientBoostingClassifier(random_state=0))}
+    out = {}
+    for name, model in families.items():
+        score = np.where(kinds == "junk", 2.0, 0.0)
+        for label in TARGETS:
+            rows = np.flatnonzero((labels == label) & (kinds != "junk"))
+            cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
+            for train, test in cv.split(x[rows], kinds[rows] == "other", groups[rows]):
+                clean = rows[train][kinds[rows[train]] == "clean"]
+                fitted = model().fit(np.vstack([x[clean], inp.features[teach]]),
+                                     np.r_[np.zeros(len(clean)), np.ones(len(teach))])
+                score[rows[test]] = fitted.predict_proba(x[rows[test]])[:, 1]
+        out[name] = _order_figures(score, kinds)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("seeds", type=int, nargs="+")
     ap.add_argument("--small", type=int, nargs="*", default=[], help="seeds rendered at half size (250 + 140)")
     ap.add_argument("--rounds", type=int, default=0)
     ap.add_argument("--read", type=float, default=0.05)
+    ap.add_argument("--bound", action="store_true", help="also the answer-key-assisted ceiling (see above)")
     ap.add_argument("--fold-seeds", type=int, default=0, help="also audit with this many fold shuffles: min/mean/max")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -127,6 +194,9 @@ def main() -> None:
             if args.fold_seeds > 1:
                 print(f"  over {args.fold_seeds} fold splits (min, mean, max): "
                       f"{fold_spread(c, truth, root, args.fold_seeds)}", flush=True)
+            if args.bound:
+                bound = key_assisted_bound(audit_input(c, root, p.audit.embed_size), truth)
+                print(f"  key-assisted ceiling:    {bound}", flush=True)
             if args.rounds:
                 print(f"  person + audit rounds:   {rounds(c, truth, root, args.rounds, args.read)}", flush=True)
         print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)

@@ -165,6 +165,7 @@ def test_a_relabel_needs_the_classifier_the_neighbours_and_no_other_model_nearby
     s = AuditSettings()
     assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == "relabel: wagonr"
     assert suggest("swift", 0.98, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == ""  # classifier unsure
+    assert suggest("swift", 0.995, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == ""  # under relabel_min
     assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.2, other_near=0.1)[0] == ""  # neighbours disagree
     assert suggest("swift", 0.999, 0.1, 0.1, 0.0, s, agree=0.8, other_near=0.7)[0] == ""  # among other models
     assert suggest("swift", 0.999, 0.99, 0.1, 0.0, s, agree=0.8, other_near=0.1)[0] == "reject: not-a-car"
