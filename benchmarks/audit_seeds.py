@@ -51,7 +51,7 @@ from curation.audit_run import audit_input, run_audit, settings
 from curation.decisions import Decision
 from curation.outputs import Curated, review_order
 from curation.run import CuratePaths, curate
-from curation.scoring import Truth, audit_score, truth_from_rows, wrong_target
+from curation.scoring import Truth, audit_score, in_first_fifth, read_for, truth_from_rows, wrong_target
 from curation.seeds import _store, shards_of, write_raw
 from curation.verdicts import apply_decisions
 from marketplace.answer_key import answer_rows
@@ -125,16 +125,14 @@ def _junk_kinds(inp: AuditInput, truth: dict[str, Truth]) -> np.ndarray:
     return np.asarray(out)
 
 
-def _order_figures(score: np.ndarray, kinds: np.ndarray) -> dict[str, float]:
+def _order_figures(score: np.ndarray, kinds: np.ndarray) -> dict[str, float | None]:
     """Junk in the first 20% and the share read for 95% of it, reading in descending ``score`` (as audit_score)."""
-    flags = np.isin(kinds[np.argsort(-score, kind="stable")], ["junk", "other"])
-    hits = np.flatnonzero(flags) + 1
-    n = len(flags)
-    return {"junk_in_first_20pct": round(float(flags[: max(1, n // 5)].sum() / len(hits)), 4),
-            "share_read_for_95pct_of_junk": round(float(hits[math.ceil(0.95 * len(hits) - 1e-9) - 1] / n), 4)}
+    flags = np.isin(kinds[np.argsort(-score, kind="stable")], ["junk", "other"]).tolist()
+    return {"junk_in_first_20pct": in_first_fifth(flags), "share_read_for_95pct_of_junk": read_for(flags)}
 
 
-def key_assisted_bound(inp: AuditInput, truth: dict[str, Truth], folds: int = 5) -> dict[str, dict[str, float]]:
+def key_assisted_bound(inp: AuditInput, truth: dict[str, Truth],
+                       folds: int = 5) -> dict[str, dict[str, float | None]]:
     """The ceiling of ``--bound`` (module docstring) per model family: its order's figures."""
     from sklearn.decomposition import PCA
     from sklearn.ensemble import HistGradientBoostingClassifier

@@ -148,6 +148,21 @@ def wrong_target(t: Truth | None, label: str) -> bool:
     return t is not None and t.true_model in TARGET_MODELS and label in TARGET_MODELS and t.true_model != label
 
 
+def in_first_fifth(flags: Sequence[bool]) -> float | None:
+    """The share of the flagged photos among the first 20% read (``flags`` in review order); None: nothing to find
+    (after a full review, say)."""
+    total = sum(flags)
+    return round(sum(flags[: max(1, len(flags) // 5)]) / total, 4) if total else None
+
+
+def read_for(flags: Sequence[bool], catch: float = 0.95) -> float | None:
+    """The share of the photos read (``flags`` in review order) when ``catch`` of the flagged ones have been read."""
+    hits = [i for i, f in enumerate(flags, start=1) if f]
+    if not hits:
+        return None
+    return round(hits[math.ceil(catch * len(hits) - 1e-9) - 1] / len(flags), 4)
+
+
 def audit_score(c: Curated, truth: Mapping[str, Truth]) -> dict[str, object]:
     """The review order and the audit's suggestions, over the accepted photos (first copies) in review order.
 
@@ -167,22 +182,13 @@ def audit_score(c: Curated, truth: Mapping[str, Truth]) -> dict[str, object]:
                                                                                                strict=True)]
     acted = [j or r for j, r in zip(junk, relabel, strict=True)]
 
-    def first20(flags: list[bool]) -> float | None:  # None: nothing to find (after a full review, say)
-        total = sum(flags)
-        return round(sum(flags[: max(1, n // 5)]) / total, 4) if total else None
-
-    def read(flags: list[bool], catch: float = 0.95) -> float | None:
-        hits = [i for i, f in enumerate(flags, start=1) if f]
-        if not hits:
-            return None
-        return round(hits[math.ceil(catch * len(hits) - 1e-9) - 1] / n, 4)
-
     out: dict[str, object] = {"audited": bool(c.audit), "accepted_photos": n, "accepted_junk": sum(junk),
                               "accepted_wrong_target_model": sum(relabel),
-                              "junk_in_first_20pct": first20(junk), "share_read_for_95pct_of_junk": read(junk),
-                              "share_read_for_90pct_of_junk": read(junk, 0.9),
-                              "needing_action_in_first_20pct_all": first20(acted),
-                              "share_read_for_95pct_all": read(acted)}
+                              "junk_in_first_20pct": in_first_fifth(junk),
+                              "share_read_for_95pct_of_junk": read_for(junk),
+                              "share_read_for_90pct_of_junk": read_for(junk, 0.9),
+                              "needing_action_in_first_20pct_all": in_first_fifth(acted),
+                              "share_read_for_95pct_all": read_for(acted)}
     if c.audit:
         rel_hit = rel_n = rej_hit = rej_n = 0
         for v, r, j in zip(order, relabel, junk, strict=True):
