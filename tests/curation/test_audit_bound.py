@@ -12,7 +12,7 @@ from curation.scoring import Truth
 
 def test_order_figures_read_in_descending_score() -> None:
     kinds = np.array(["clean"] * 16 + ["junk", "other", "relabel", "junk"])
-    # the junk scored highest, the other-model photo last of all: 19 of 20 read before the fourth is found
+    # the two junk photos near the top, the other-model photo last of all: all 20 read before the third is found
     score = np.r_[np.linspace(0.5, 0.6, 16), 0.9, 0.0, 0.95, 0.8]
     assert _order_figures(score, kinds) == {"junk_in_first_20pct": 0.6667, "share_read_for_95pct_of_junk": 1.0}
     score[17] = 0.99  # the other-model photo first: all three in the first four read
