@@ -99,11 +99,10 @@ def rounds(c0: Curated, truth: dict[str, Truth], root: Path, rounds_n: int, shar
 SPREAD = ("junk_in_first_20pct", "share_read_for_95pct_of_junk", "relabel_precision")
 
 
-def fold_spread(c: Curated, truth: dict[str, Truth], root: Path, splits: int) -> dict[str, tuple[float, ...]]:
+def fold_spread(c: Curated, inp: AuditInput, truth: dict[str, Truth], splits: int) -> dict[str, tuple[float, ...]]:
     """(min, mean, max) of each :data:`SPREAD` figure over the audits of ``splits`` fold shuffles (seeds 0 ..
     splits - 1), on one set of embeddings."""
     p = load_params(ROOT / "params.yaml")
-    inp = audit_input(c, root, p.audit.embed_size)
     values: dict[str, list[float]] = {k: [] for k in SPREAD}
     for k in range(splits):
         result = audit(inp, replace(settings(p.audit), seed=k))
@@ -189,11 +188,12 @@ def main() -> None:
             print(f"seed {seed}: {photos} photos; audit {result.seconds:.1f} s; notes {result.notes}", flush=True)
             print(f"  layout order (no audit): {audit_score(c, truth)}", flush=True)
             print(f"  audit order:             {audit_score(result.curated, truth)}", flush=True)
-            if args.fold_seeds > 1:
+            inp = audit_input(c, root, p.audit.embed_size) if args.fold_seeds > 1 or args.bound else None
+            if inp is not None and args.fold_seeds > 1:
                 print(f"  over {args.fold_seeds} fold splits (min, mean, max): "
-                      f"{fold_spread(c, truth, root, args.fold_seeds)}", flush=True)
-            if args.bound:
-                bound = key_assisted_bound(audit_input(c, root, p.audit.embed_size), truth)
+                      f"{fold_spread(c, inp, truth, args.fold_seeds)}", flush=True)
+            if inp is not None and args.bound:
+                bound = key_assisted_bound(inp, truth)
                 print(f"  key-assisted ceiling:    {bound}", flush=True)
             if args.rounds:
                 print(f"  person + audit rounds:   {rounds(c, truth, root, args.rounds, args.read)}", flush=True)
